@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs the Debian packages fsfault needs. Idempotent: does nothing when all
+# are present. `--check` only reports (exit 1 when something is missing).
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config clang
+  libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libnbd-dev libnbd-bin nbdkit
+  libtomlplusplus-dev nlohmann-json3-dev libcli11-dev
+  qemu-utils qemu-system-x86
+  e2fsprogs xfsprogs busybox-static
+  zstd xz-utils cpio kmod apt
+  fio liburing-dev
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  exit 0
+fi
+if [[ "${1:-}" == "--check" ]]; then
+  echo "missing packages: ${missing[*]}" >&2
+  exit 1
+fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then
+  SUDO="sudo"
+fi
+echo "installing: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

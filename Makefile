@@ -1,0 +1,49 @@
+# Thin front over CMake + Ninja. Real logic lives in CMakeLists.txt and the tools.
+SANITIZE ?= 0
+ifeq ($(SANITIZE),1)
+BUILD ?= build-asan
+CMAKE_FLAGS += -DFSFAULT_SANITIZE=ON
+else
+BUILD ?= build
+endif
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS += -G Ninja
+CTEST_FLAGS ?= --output-on-failure --timeout 600
+
+KERNEL ?=
+FILTER ?=
+ACCEL ?=
+VM_FLAGS := $(if $(KERNEL),--kernel $(KERNEL)) $(if $(FILTER),--filter '$(FILTER)') $(if $(ACCEL),--accel $(ACCEL))
+
+.PHONY: all build deps ensure-deps test vm-test bench fuzz clean
+
+all: build
+
+deps:
+	bash .ci/install-deps.sh
+
+ensure-deps:
+	@bash .ci/install-deps.sh --check 2>/dev/null || bash .ci/install-deps.sh
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+
+build: ensure-deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	cd $(BUILD) && ctest $(CTEST_FLAGS) -j $(JOBS)
+
+vm-test: build
+	$(BUILD)/bin/fsfault vm-test --out $(BUILD)/vm-test --ktap $(BUILD)/vm-test/results.ktap --junit $(BUILD)/vm-test/results.xml $(VM_FLAGS)
+
+bench: build
+	bash bench/run-all.sh $(BUILD)
+
+fuzz:
+	cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DFSFAULT_FUZZ=ON
+	cmake --build build-fuzz -j $(JOBS)
+	bash fuzz/run-all.sh build-fuzz $(or $(FUZZ_SECONDS),30)
+
+clean:
+	rm -rf build build-asan build-fuzz

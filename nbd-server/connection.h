@@ -1,0 +1,61 @@
+// One client connection: negotiation, then the transmission phase. Requests
+// are read one at a time under a read lock and executed by a small set of
+// worker threads, so pipelined requests run concurrently and replies may go
+// out of order (each reply is written whole under a write lock).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+
+#include "nbd-server/dispatch.h"
+#include "nbd-server/export.h"
+#include "nbd-server/negotiation.h"
+#include "nbd-server/socket_io.h"
+
+namespace fsfault::nbd {
+
+struct ConnectionLimits {
+  NegotiationLimits negotiation;
+  unsigned workers = 8;  // requests in flight per connection
+  // A WRITE longer than the maximum block size is drained and refused with
+  // EINVAL up to this size; beyond it the connection is closed.
+  std::uint64_t max_discard = 64ULL * 1024 * 1024;
+};
+
+class Connection {
+ public:
+  Connection(int fd, std::string peer, const ExportTable& exports, ConnectionLimits limits);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Serves the client until it disconnects, misbehaves or stop() is called.
+  void serve();
+  // Asks the connection to finish: in-flight requests complete and are
+  // answered, no new request is read. Safe from any thread.
+  void stop();
+  bool finished() const { return finished_.load(); }
+
+ private:
+  void worker();
+  // Reads the next request; false when the connection is done reading.
+  bool next_request(RequestHeader& h, std::vector<std::uint8_t>& buf, std::uint32_t& early_error);
+  bool send_reply(const RequestHeader& h, const Outcome& out, std::span<const std::uint8_t> data);
+  void close_now(const std::string& why);
+
+  int fd_;
+  std::string peer_;
+  const ExportTable& exports_;
+  ConnectionLimits limits_;
+  SocketReader in_;
+  Session session_;
+  Dispatcher* dispatcher_ = nullptr;
+  std::mutex read_mu_, write_mu_;
+  bool eof_ = false;  // guarded by read_mu_
+  std::atomic<bool> finished_{false};
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace fsfault::nbd

@@ -1,0 +1,52 @@
+// Request dispatch: validates one transmission-phase command against its export
+// and the negotiated session, then runs it on the export's BlockDevice. Knows
+// the NBD rules (bounds, flags, errors) but not sockets or faults.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "nbd-server/codec.h"
+#include "nbd-server/export.h"
+
+namespace fsfault::nbd {
+
+struct Session {
+  const Export* exp = nullptr;
+  bool structured = false;
+  bool base_allocation = false;        // base:allocation selected
+  std::uint32_t base_allocation_id = 0;
+};
+
+struct Outcome {
+  std::uint32_t error = 0;        // NBD error (0 = success)
+  std::string message;            // for structured error chunks
+  bool disconnect = false;        // drop the client without replying
+  std::vector<Extent> extents;    // BLOCK_STATUS result
+};
+
+// Translate a positive errno to the NBD error set (unknown ones become EIO,
+// except EOPNOTSUPP which is ENOTSUP on Linux anyway).
+std::uint32_t nbd_error_from_errno(int e);
+
+class Dispatcher {
+ public:
+  explicit Dispatcher(Session s) : s_(s) {}
+
+  // Checks a request before its payload is read. For WRITE the caller must
+  // still consume the payload. Returns 0 or an NBD error.
+  std::uint32_t validate(const RequestHeader& h) const;
+
+  // Runs a validated request. For READ, `data` is the destination (length
+  // bytes); for WRITE it holds the payload.
+  Outcome execute(const RequestHeader& h, std::span<std::uint8_t> data);
+
+  const Session& session() const { return s_; }
+
+ private:
+  Session s_;
+};
+
+}  // namespace fsfault::nbd

@@ -1,0 +1,224 @@
+#include "nbd-server/storage/overlay_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+#include <vector>
+
+#include "nbd-server/storage/file_io.h"
+
+namespace fsfault::nbd {
+
+OverlayStore::OverlayStore(const std::string& golden_path, const std::string& overlay_dir) {
+  golden_fd_ = ::open(golden_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (golden_fd_ < 0) {
+    throw std::system_error(errno, std::generic_category(), "open " + golden_path);
+  }
+  struct stat st {};
+  if (::fstat(golden_fd_, &st) < 0) {
+    int e = errno;
+    ::close(golden_fd_);
+    throw std::system_error(e, std::generic_category(), "fstat " + golden_path);
+  }
+  size_ = S_ISBLK(st.st_mode) ? static_cast<std::uint64_t>(::lseek(golden_fd_, 0, SEEK_END))
+                              : static_cast<std::uint64_t>(st.st_size);
+  overlay_fd_ = ::open(overlay_dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (overlay_fd_ < 0) {
+    int e = errno;
+    ::close(golden_fd_);
+    throw std::system_error(e, std::generic_category(), "create overlay in " + overlay_dir);
+  }
+  if (::ftruncate(overlay_fd_, static_cast<off_t>(size_)) < 0) {
+    int e = errno;
+    ::close(golden_fd_);
+    ::close(overlay_fd_);
+    throw std::system_error(e, std::generic_category(), "size overlay");
+  }
+  granules_ = (size_ + kGranule - 1) / kGranule;
+  states_ = std::make_unique<std::atomic<std::uint8_t>[]>(granules_);
+  for (std::uint64_t g = 0; g < granules_; ++g) states_[g].store(kGolden, std::memory_order_relaxed);
+}
+
+OverlayStore::~OverlayStore() {
+  if (golden_fd_ >= 0) ::close(golden_fd_);
+  if (overlay_fd_ >= 0) ::close(overlay_fd_);
+}
+
+int OverlayStore::read_run(State s, std::span<std::uint8_t> buf, std::uint64_t offset) {
+  switch (s) {
+    case kGolden: return pread_full(golden_fd_, buf, offset);
+    case kData: return pread_full(overlay_fd_, buf, offset);
+    case kHole:
+    case kZeroAlloc: std::memset(buf.data(), 0, buf.size()); return 0;
+  }
+  return EIO;
+}
+
+IoResult OverlayStore::read(std::span<std::uint8_t> buf, std::uint64_t offset) {
+  if (!touched_.load(std::memory_order_acquire)) {
+    return IoResult::fail(pread_full(golden_fd_, buf, offset));
+  }
+  const std::uint64_t end = offset + buf.size();
+  std::uint64_t pos = offset;
+  while (pos < end) {
+    std::uint64_t g = pos / kGranule;
+    State s = state(g);
+    // Extend the run over following granules in the same state.
+    std::uint64_t run_end = std::min(end, (g + 1) * kGranule);
+    while (run_end < end && state(run_end / kGranule) == s) {
+      run_end = std::min(end, run_end + kGranule);
+    }
+    if (int e = read_run(s, buf.subspan(pos - offset, run_end - pos), pos)) {
+      return IoResult::fail(e);
+    }
+    pos = run_end;
+  }
+  return IoResult::ok();
+}
+
+int OverlayStore::write_partial(std::uint64_t g, std::span<const std::uint8_t> buf,
+                                std::uint64_t offset) {
+  std::lock_guard lock(stripe(g));
+  State s = state(g);
+  if (s == kData) return pwrite_full(overlay_fd_, buf, offset);
+  const std::uint64_t gstart = g * kGranule;
+  const std::uint64_t glen = std::min(kGranule, size_ - gstart);
+  std::array<std::uint8_t, kGranule> granule{};
+  if (s == kGolden) {
+    if (int e = pread_full(golden_fd_, std::span(granule.data(), glen), gstart)) return e;
+  }
+  std::memcpy(granule.data() + (offset - gstart), buf.data(), buf.size());
+  if (int e = pwrite_full(overlay_fd_, std::span(granule.data(), glen), gstart)) return e;
+  set_state(g, kData);
+  return 0;
+}
+
+IoResult OverlayStore::write(std::span<const std::uint8_t> buf, std::uint64_t offset, bool) {
+  touched_.store(true, std::memory_order_release);
+  const std::uint64_t end = offset + buf.size();
+  std::uint64_t pos = offset;
+  while (pos < end) {
+    std::uint64_t g = pos / kGranule;
+    std::uint64_t gstart = g * kGranule;
+    std::uint64_t gend = std::min(gstart + kGranule, size_);
+    std::uint64_t chunk_end = std::min(end, gend);
+    auto piece = buf.subspan(pos - offset, chunk_end - pos);
+    int e = 0;
+    if (state(g) == kData) {
+      // Extend over following Data granules and whole granules in one pwrite.
+      e = pwrite_full(overlay_fd_, piece, pos);
+    } else if (pos == gstart && chunk_end == gend) {
+      // A whole granule: no copy-up needed, but serialize with a concurrent
+      // partial write that may be copying this granule up.
+      std::lock_guard lock(stripe(g));
+      e = pwrite_full(overlay_fd_, piece, pos);
+      if (e == 0) set_state(g, kData);
+    } else {
+      e = write_partial(g, piece, pos);
+    }
+    if (e != 0) return IoResult::fail(e);
+    pos = chunk_end;
+  }
+  return IoResult::ok();
+}
+
+int OverlayStore::zero_granules(std::uint64_t g0, std::uint64_t g1, State s) {
+  for (std::uint64_t g = g0; g < g1; ++g) {
+    std::lock_guard lock(stripe(g));
+    set_state(g, s);
+  }
+  if (g1 > g0) {
+    // Free the overlay space; failure only costs disk, never correctness.
+    (void)punch_hole(overlay_fd_, g0 * kGranule, std::min(g1 * kGranule, size_) - g0 * kGranule);
+  }
+  return 0;
+}
+
+IoResult OverlayStore::trim(std::uint64_t offset, std::uint64_t length, bool) {
+  // Trim is advisory: only whole granules are dropped; partial ones keep data.
+  touched_.store(true, std::memory_order_release);
+  std::uint64_t g0 = (offset + kGranule - 1) / kGranule;
+  std::uint64_t end = offset + length;
+  std::uint64_t g1 = end == size_ ? granules_ : end / kGranule;
+  if (g1 > g0) zero_granules(g0, g1, kHole);
+  return IoResult::ok();
+}
+
+IoResult OverlayStore::write_zeroes(std::uint64_t offset, std::uint64_t length, bool may_trim,
+                                    bool) {
+  touched_.store(true, std::memory_order_release);
+  const std::uint64_t end = offset + length;
+  std::uint64_t g0 = (offset + kGranule - 1) / kGranule;
+  std::uint64_t g1 = end == size_ ? granules_ : end / kGranule;
+  if (g1 <= g0) {  // inside one granule, or spanning no whole granule
+    std::vector<std::uint8_t> zeros(length, 0);
+    return write(zeros, offset, false);
+  }
+  // Partial head and tail are written as zeros; whole granules change state.
+  std::uint64_t head_end = g0 * kGranule;
+  std::uint64_t tail_start = std::min(g1 * kGranule, size_);
+  if (head_end > offset) {
+    std::vector<std::uint8_t> zeros(head_end - offset, 0);
+    if (auto r = write(zeros, offset, false); r.error) return r;
+  }
+  if (end > tail_start) {
+    std::vector<std::uint8_t> zeros(end - tail_start, 0);
+    if (auto r = write(zeros, tail_start, false); r.error) return r;
+  }
+  zero_granules(g0, g1, may_trim ? kHole : kZeroAlloc);
+  return IoResult::ok();
+}
+
+IoResult OverlayStore::cache(std::uint64_t offset, std::uint64_t length) {
+  ::posix_fadvise(golden_fd_, static_cast<off_t>(offset), static_cast<off_t>(length),
+                  POSIX_FADV_WILLNEED);
+  return IoResult::ok();
+}
+
+IoResult OverlayStore::block_status(std::uint64_t offset, std::uint64_t length,
+                                    std::vector<ExtentInfo>& out) {
+  const std::uint64_t end = offset + length;
+  std::uint64_t pos = offset;
+  auto append = [&out](ExtentInfo e) {
+    if (!out.empty() && out.back().hole == e.hole && out.back().zero == e.zero) {
+      out.back().length += e.length;
+    } else {
+      out.push_back(e);
+    }
+  };
+  while (pos < end) {
+    std::uint64_t g = pos / kGranule;
+    State s = state(g);
+    std::uint64_t run_end = std::min(end, (g + 1) * kGranule);
+    while (run_end < end && state(run_end / kGranule) == s) {
+      run_end = std::min(end, run_end + kGranule);
+    }
+    switch (s) {
+      case kGolden: {
+        std::vector<ExtentInfo> golden;
+        file_extents(golden_fd_, size_, pos, run_end - pos, golden);
+        for (const auto& e : golden) append(e);
+        break;
+      }
+      case kData: append({run_end - pos, false, false}); break;
+      case kHole: append({run_end - pos, true, true}); break;
+      case kZeroAlloc: append({run_end - pos, false, true}); break;
+    }
+    pos = run_end;
+  }
+  return IoResult::ok();
+}
+
+std::uint64_t OverlayStore::overlay_bytes() const {
+  std::uint64_t n = 0;
+  for (std::uint64_t g = 0; g < granules_; ++g) {
+    if (state(g) == kData) ++n;
+  }
+  return n * kGranule;
+}
+
+}  // namespace fsfault::nbd

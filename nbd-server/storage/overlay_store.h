@@ -1,0 +1,72 @@
+// OverlayStore: copy-on-write over a golden image. The golden image is opened
+// read-only and never modified; writes, trims and zeroes land in a sparse,
+// unlinked overlay file. State is tracked per 4 KiB granule:
+//   Golden      - read from the golden image
+//   Data        - read from the overlay
+//   Hole        - trimmed / zeroed with holes allowed: reads zeros (HOLE|ZERO)
+//   ZeroAlloc   - zeroed with NBD_CMD_FLAG_NO_HOLE: reads zeros (ZERO)
+// Partial-granule writes to a non-Data granule copy the granule up under a
+// striped lock; once Data, writes go straight to the overlay without locks.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "nbd-server/storage/block_device.h"
+
+namespace fsfault::nbd {
+
+class OverlayStore final : public BlockDevice {
+ public:
+  static constexpr std::uint64_t kGranule = 4096;
+
+  // overlay_dir: where the unlinked overlay file lives (sparse; grows only
+  // with data written). Throws std::system_error on failure.
+  OverlayStore(const std::string& golden_path, const std::string& overlay_dir);
+  ~OverlayStore() override;
+  OverlayStore(const OverlayStore&) = delete;
+  OverlayStore& operator=(const OverlayStore&) = delete;
+
+  std::uint64_t size() const override { return size_; }
+  bool writable() const override { return true; }
+
+  IoResult read(std::span<std::uint8_t> buf, std::uint64_t offset) override;
+  IoResult write(std::span<const std::uint8_t> buf, std::uint64_t offset, bool fua) override;
+  IoResult flush() override { return IoResult::ok(); }  // the overlay is scratch
+  IoResult trim(std::uint64_t offset, std::uint64_t length, bool fua) override;
+  IoResult write_zeroes(std::uint64_t offset, std::uint64_t length, bool may_trim,
+                        bool fua) override;
+  IoResult cache(std::uint64_t offset, std::uint64_t length) override;
+  IoResult block_status(std::uint64_t offset, std::uint64_t length,
+                        std::vector<ExtentInfo>& out) override;
+
+  // Bytes of granules that hold overlay data (for tests and stats).
+  std::uint64_t overlay_bytes() const;
+
+ private:
+  enum State : std::uint8_t { kGolden = 0, kData = 1, kHole = 2, kZeroAlloc = 3 };
+
+  State state(std::uint64_t g) const { return static_cast<State>(states_[g].load(std::memory_order_acquire)); }
+  void set_state(std::uint64_t g, State s) { states_[g].store(s, std::memory_order_release); }
+  std::mutex& stripe(std::uint64_t g) { return stripes_[g % stripes_.size()]; }
+
+  // Reads granule-aligned-or-not [offset, offset+buf.size()) within one state run.
+  int read_run(State s, std::span<std::uint8_t> buf, std::uint64_t offset);
+  // Writes bytes inside granule g that is not (yet) Data: copy-up under lock.
+  int write_partial(std::uint64_t g, std::span<const std::uint8_t> buf, std::uint64_t offset);
+  // Marks whole granules [g0, g1) zero (Hole or ZeroAlloc) and frees their space.
+  int zero_granules(std::uint64_t g0, std::uint64_t g1, State s);
+
+  int golden_fd_ = -1;
+  int overlay_fd_ = -1;
+  std::uint64_t size_ = 0;
+  std::uint64_t granules_ = 0;
+  std::unique_ptr<std::atomic<std::uint8_t>[]> states_;
+  std::array<std::mutex, 256> stripes_;
+  std::atomic<bool> touched_{false};  // fast path: nothing written yet
+};
+
+}  // namespace fsfault::nbd

@@ -1,0 +1,121 @@
+#include "nbd-server/fault_filter.h"
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+namespace fsfault::nbd {
+
+using faults::Decision;
+using faults::Op;
+
+bool FaultFilter::gate(Op op, std::uint64_t offset, std::uint64_t length, Decision& d,
+                       IoResult& early) {
+  d = engine_->evaluate({op, offset, length});
+  if (d.delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(d.delay_ms));
+  if (d.disconnect) {
+    early = {0, true};
+    return true;
+  }
+  if (d.error != 0) {
+    early = IoResult::fail(d.error);
+    return true;
+  }
+  return false;
+}
+
+IoResult FaultFilter::read(std::span<std::uint8_t> buf, std::uint64_t offset) {
+  Decision d;
+  IoResult early;
+  if (gate(Op::Read, offset, buf.size(), d, early)) return early;
+  if (d.torn) return IoResult::fail(EIO);  // a torn read is just a failed read
+  if (d.zero) {
+    std::memset(buf.data(), 0, buf.size());
+    return IoResult::ok();
+  }
+  IoResult r = inner_->read(buf, offset);
+  if (r.error || d.flip_bits.empty()) return r;
+  for (std::uint64_t bit : d.flip_bits) {
+    if (bit / 8 < buf.size()) buf[bit / 8] ^= static_cast<std::uint8_t>(1u << (bit % 8));
+  }
+  if (d.persist_flip) {
+    // Write back only the corrupted bytes, so a concurrent write elsewhere in
+    // the request's range is not undone.
+    for (std::uint64_t bit : d.flip_bits) {
+      std::uint64_t byte = bit / 8;
+      if (byte >= buf.size()) continue;
+      IoResult w = inner_->write(buf.subspan(byte, 1), offset + byte, false);
+      if (w.error) return w;
+    }
+  }
+  return IoResult::ok();
+}
+
+IoResult FaultFilter::write(std::span<const std::uint8_t> buf, std::uint64_t offset, bool fua) {
+  Decision d;
+  IoResult early;
+  if (gate(Op::Write, offset, buf.size(), d, early)) return early;
+  if (d.torn) {
+    // The first half (in whole sectors when the request has several) lands,
+    // then the device fails: what a power cut mid-write leaves behind.
+    std::uint64_t half = buf.size() / 2;
+    if (buf.size() >= 2 * faults::kSectorSize) half -= half % faults::kSectorSize;
+    if (half > 0) {
+      IoResult w = inner_->write(buf.first(half), offset, fua);
+      if (w.error) return w;
+    }
+    return IoResult::fail(EIO);
+  }
+  return inner_->write(buf, offset, fua);
+}
+
+IoResult FaultFilter::flush() {
+  Decision d;
+  IoResult early;
+  if (gate(Op::Flush, 0, 0, d, early)) return early;
+  if (d.torn) return IoResult::fail(EIO);
+  return inner_->flush();
+}
+
+IoResult FaultFilter::trim(std::uint64_t offset, std::uint64_t length, bool fua) {
+  Decision d;
+  IoResult early;
+  if (gate(Op::Trim, offset, length, d, early)) return early;
+  if (d.torn) return IoResult::fail(EIO);
+  return inner_->trim(offset, length, fua);
+}
+
+IoResult FaultFilter::write_zeroes(std::uint64_t offset, std::uint64_t length, bool may_trim,
+                                   bool fua) {
+  Decision d;
+  IoResult early;
+  if (gate(Op::Zero, offset, length, d, early)) return early;
+  if (d.torn) {
+    std::uint64_t half = length / 2;
+    if (length >= 2 * faults::kSectorSize) half -= half % faults::kSectorSize;
+    if (half > 0) {
+      IoResult w = inner_->write_zeroes(offset, half, may_trim, fua);
+      if (w.error) return w;
+    }
+    return IoResult::fail(EIO);
+  }
+  return inner_->write_zeroes(offset, length, may_trim, fua);
+}
+
+IoResult FaultFilter::cache(std::uint64_t offset, std::uint64_t length) {
+  Decision d;
+  IoResult early;
+  if (gate(Op::Cache, offset, length, d, early)) return early;
+  return inner_->cache(offset, length);
+}
+
+IoResult FaultFilter::block_status(std::uint64_t offset, std::uint64_t length,
+                                   std::vector<ExtentInfo>& out) {
+  Decision d;
+  IoResult early;
+  if (gate(Op::BlockStatus, offset, length, d, early)) return early;
+  return inner_->block_status(offset, length, out);
+}
+
+}  // namespace fsfault::nbd

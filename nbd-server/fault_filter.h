@@ -1,0 +1,45 @@
+// FaultFilter: a BlockDevice that asks a FaultEngine about every request and
+// applies the answer (delay, fail, zero, flip, torn write, disconnect) around
+// the store below it. The engine decides; this layer only touches data.
+#pragma once
+
+#include <memory>
+
+#include "faults/fault_engine.h"
+#include "nbd-server/storage/block_device.h"
+
+namespace fsfault::nbd {
+
+class FaultFilter final : public BlockDevice {
+ public:
+  FaultFilter(std::shared_ptr<BlockDevice> inner, std::shared_ptr<faults::FaultEngine> engine)
+      : inner_(std::move(inner)), engine_(std::move(engine)) {}
+
+  std::uint64_t size() const override { return inner_->size(); }
+  bool writable() const override { return inner_->writable(); }
+  bool consistent_across_connections() const override {
+    return inner_->consistent_across_connections();
+  }
+  bool fast_zero() const override { return inner_->fast_zero(); }
+
+  IoResult read(std::span<std::uint8_t> buf, std::uint64_t offset) override;
+  IoResult write(std::span<const std::uint8_t> buf, std::uint64_t offset, bool fua) override;
+  IoResult flush() override;
+  IoResult trim(std::uint64_t offset, std::uint64_t length, bool fua) override;
+  IoResult write_zeroes(std::uint64_t offset, std::uint64_t length, bool may_trim,
+                        bool fua) override;
+  IoResult cache(std::uint64_t offset, std::uint64_t length) override;
+  IoResult block_status(std::uint64_t offset, std::uint64_t length,
+                        std::vector<ExtentInfo>& out) override;
+
+ private:
+  // Evaluates the request; returns true with `early` set when the request
+  // ends here (failed, dropped), after any delay.
+  bool gate(faults::Op op, std::uint64_t offset, std::uint64_t length, faults::Decision& d,
+            IoResult& early);
+
+  std::shared_ptr<BlockDevice> inner_;
+  std::shared_ptr<faults::FaultEngine> engine_;
+};
+
+}  // namespace fsfault::nbd

@@ -1,0 +1,114 @@
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+#include "faults/fault_engine.h"
+#include "faults/fault_log.h"
+#include "test_util.h"
+
+namespace fsfault::faults {
+namespace {
+
+std::vector<std::string> read_lines(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> out;
+  for (std::string l; std::getline(in, l);) out.push_back(l);
+  return out;
+}
+
+TEST(FaultLog, RecordFormats) {
+  FaultRecord r;
+  r.t_ms = 12;
+  r.req = 3;
+  r.rule = "x";
+  r.phase = "armed";
+  r.op = Op::Read;
+  r.sector = 2048;
+  r.sectors = 8;
+  r.action = "fail";
+  r.error = ENOSPC;
+  EXPECT_EQ(FaultLog::to_json(r, true).dump(),
+            R"({"t_ms":12,"req":3,"rule":"x","phase":"armed","op":"read","sector":2048,"sectors":8,"action":"fail","error":"ENOSPC"})");
+  r.action = "flip";
+  r.error = 0;
+  r.bits = {1, 9};
+  r.persist = true;
+  EXPECT_EQ(FaultLog::to_json(r, false).dump(),
+            R"({"req":3,"rule":"x","phase":"armed","op":"read","sector":2048,"sectors":8,"action":"flip","bits":[1,9],"persist":true})");
+  r.action = "delay";
+  r.delay_ms = 40;
+  r.phase = "";
+  EXPECT_EQ(FaultLog::to_json(r, false).dump(),
+            R"({"req":3,"rule":"x","phase":null,"op":"read","sector":2048,"sectors":8,"action":"delay","delay_ms":40})");
+  EXPECT_EQ(FaultLog::without_time(FaultLog::to_json(r, true).dump()), FaultLog::to_json(r, false).dump());
+}
+
+TEST(FaultLog, FileIsWrittenLivePerLine) {
+  const std::string path = ::testing::TempDir() + "/faults.jsonl";
+  auto log = FaultLog::open_file(path);
+  std::uint64_t now = 100;
+  FaultEngine engine([&now] { return now; }, log);
+  engine.load(Schedule::parse(R"([[rule]]
+name = "eio"
+phase = "armed"
+match = { op = "read", sectors = "16-23" }
+action = { fail = "EIO" }
+[[rule]]
+name = "bits"
+match = { op = "read", sectors = "30" }
+action = { flip = { offset = 12 } })",
+                              "l.toml", nullptr, testing::kDisk));
+  engine.set_phase("armed");
+  now = 150;
+  engine.evaluate({Op::Read, 16 * 512, 4096});
+  // Visible to a reader before anything is closed or flushed explicitly.
+  auto lines = read_lines(path);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0],
+            R"({"t_ms":50,"req":1,"rule":"eio","phase":"armed","op":"read","sector":16,"sectors":8,"action":"fail","error":"EIO"})");
+  now = 170;
+  engine.evaluate({Op::Read, 29 * 512, 1024});
+  lines = read_lines(path);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[1],
+            R"({"t_ms":70,"req":2,"rule":"bits","phase":"armed","op":"read","sector":29,"sectors":2,"action":"flip","bits":[4108],"persist":false})");
+  std::remove(path.c_str());
+  EXPECT_THROW(FaultLog::open_file("/nonexistent-dir/x.jsonl"), std::system_error);
+}
+
+TEST(FaultLog, ConcurrentWritersNeverInterleave) {
+  const std::string path = ::testing::TempDir() + "/faults_mt.jsonl";
+  auto log = FaultLog::open_file(path, FaultLog::Time::Omit);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      FaultRecord r;
+      r.rule = std::string(200, static_cast<char>('a' + t));
+      r.action = "flip";
+      r.bits.assign(100, static_cast<std::uint64_t>(t));
+      for (int i = 0; i < 200; ++i) log->write(r);
+    });
+  }
+  for (auto& th : threads) th.join();
+  auto lines = read_lines(path);
+  ASSERT_EQ(lines.size(), 800u);
+  for (const auto& l : lines) EXPECT_TRUE(nlohmann::json::accept(l)) << l;
+  std::remove(path.c_str());
+}
+
+TEST(FaultLog, Callback) {
+  std::vector<std::string> got;
+  auto log = FaultLog::to_callback([&](std::string_view l) { got.emplace_back(l); }, FaultLog::Time::Omit);
+  FaultRecord r;
+  r.rule = "a";
+  r.action = "zero";
+  log->write(r);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0], R"({"req":0,"rule":"a","phase":null,"op":"read","sector":0,"sectors":0,"action":"zero"})");
+}
+
+}  // namespace
+}  // namespace fsfault::faults

@@ -31,7 +31,11 @@ void Connection::close_now(const std::string& why) {
 
 void Connection::serve() {
   std::string why;
+  // A client that stalls during negotiation (slow loris) is cut off; once in
+  // the transmission phase an idle client may wait as long as it likes.
+  set_receive_timeout(fd_, limits_.handshake_timeout_s);
   auto session = negotiate(fd_, in_, exports_, limits_.negotiation, why);
+  set_receive_timeout(fd_, 0);
   if (!session) {
     log::info("{}: negotiation ended: {}", peer_, why);
     finished_.store(true);
@@ -117,17 +121,18 @@ void Connection::worker() {
       out = dispatcher_->execute(h, std::span(buf));
     }
     if (out.disconnect) {
-      {
-        std::lock_guard lock(read_mu_);
-        eof_ = true;
-      }
+      // Shut the socket down before taking read_mu_: another worker may hold
+      // it while blocked in recv(), and only the shutdown wakes it.
       close_now("fault: disconnect");
-      return;
-    }
-    if (!send_reply(h, out, std::span<const std::uint8_t>(buf.data(), h.type == kCmdRead ? h.length : 0))) {
       std::lock_guard lock(read_mu_);
       eof_ = true;
-      shutdown_both(fd_);
+      return;
+    }
+    const std::size_t data_len = (h.type == kCmdRead && out.error == 0) ? h.length : 0;
+    if (!send_reply(h, out, std::span<const std::uint8_t>(buf.data(), data_len))) {
+      shutdown_both(fd_);  // first, for the same reason as above
+      std::lock_guard lock(read_mu_);
+      eof_ = true;
       return;
     }
   }

@@ -19,6 +19,7 @@ namespace fsfault::nbd {
 struct ConnectionLimits {
   NegotiationLimits negotiation;
   unsigned workers = 8;  // requests in flight per connection
+  unsigned handshake_timeout_s = 30;  // negotiation must finish within this
   // A WRITE longer than the maximum block size is drained and refused with
   // EINVAL up to this size; beyond it the connection is closed.
   std::uint64_t max_discard = 64ULL * 1024 * 1024;

@@ -46,7 +46,11 @@ std::uint32_t Dispatcher::validate(const RequestHeader& h) const {
     case kCmdWriteZeroes: case kCmdBlockStatus: break;
     default: return kErrInval;
   }
-  if (h.flags & ~allowed_flags(h.type, s_.structured)) return kErrInval;
+  std::uint16_t allowed = allowed_flags(h.type, s_.structured);
+  // Once SEND_FUA is advertised (writable exports) the spec says the server
+  // MUST accept FUA on every command, ignoring it where it means nothing.
+  if (!e.read_only) allowed |= kCmdFlagFua;
+  if (h.flags & ~allowed) return kErrInval;
   if (e.read_only && is_write_type(h.type)) return kErrPerm;
   if (h.type == kCmdFlush) return 0;
   if (h.type == kCmdBlockStatus && !s_.base_allocation) return kErrInval;

@@ -71,6 +71,9 @@ int main(int argc, char** argv) {
   app.add_option("--max-options", cfg.connection.negotiation.max_options,
                  "Options a client may send before GO/EXPORT_NAME")
       ->capture_default_str();
+  app.add_option("--handshake-timeout", cfg.connection.handshake_timeout_s,
+                 "Seconds a client may take to finish negotiation (0 = no limit)")
+      ->capture_default_str();
   app.add_flag("-v,--verbose", verbose, "Log every option and connection event");
   app.add_flag("-q,--quiet", quiet, "Log only errors");
   app.get_option("--write-through")->excludes("--read-only");

@@ -1,6 +1,7 @@
 #include "nbd-server/socket_io.h"
 
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -84,6 +85,12 @@ bool writev_all(int fd, struct iovec* iov, int count) {
     }
   }
   return true;
+}
+
+void set_receive_timeout(int fd, unsigned seconds) {
+  struct timeval tv {};
+  tv.tv_sec = seconds;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 }
 
 void shutdown_read(int fd) { ::shutdown(fd, SHUT_RD); }

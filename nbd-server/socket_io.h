@@ -33,6 +33,8 @@ bool writev_all(int fd, struct iovec* iov, int count);
 
 // A signal-safe way to wake blocked connections: shutdown(2) the socket.
 void shutdown_read(int fd);
+// SO_RCVTIMEO in seconds (0 = wait forever).
+void set_receive_timeout(int fd, unsigned seconds);
 void shutdown_both(int fd);
 
 }  // namespace fsfault::nbd

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <system_error>
@@ -102,26 +103,46 @@ IoResult OverlayStore::write(std::span<const std::uint8_t> buf, std::uint64_t of
   const std::uint64_t end = offset + buf.size();
   std::uint64_t pos = offset;
   while (pos < end) {
-    std::uint64_t g = pos / kGranule;
-    std::uint64_t gstart = g * kGranule;
-    std::uint64_t gend = std::min(gstart + kGranule, size_);
-    std::uint64_t chunk_end = std::min(end, gend);
-    auto piece = buf.subspan(pos - offset, chunk_end - pos);
-    int e = 0;
-    if (state(g) == kData) {
-      // Extend over following Data granules and whole granules in one pwrite.
-      e = pwrite_full(overlay_fd_, piece, pos);
-    } else if (pos == gstart && chunk_end == gend) {
-      // A whole granule: no copy-up needed, but serialize with a concurrent
-      // partial write that may be copying this granule up.
-      std::lock_guard lock(stripe(g));
-      e = pwrite_full(overlay_fd_, piece, pos);
-      if (e == 0) set_state(g, kData);
-    } else {
-      e = write_partial(g, piece, pos);
+    const std::uint64_t g = pos / kGranule;
+    const std::uint64_t gstart = g * kGranule;
+    const std::uint64_t gend = std::min(gstart + kGranule, size_);
+    if (pos != gstart || std::min(end, gend) != gend) {
+      // A partial granule: copy-up (or a plain write if it is already Data).
+      std::uint64_t chunk_end = std::min(end, gend);
+      if (int e = write_partial(g, buf.subspan(pos - offset, chunk_end - pos), pos)) {
+        return IoResult::fail(e);
+      }
+      pos = chunk_end;
+      continue;
     }
-    if (e != 0) return IoResult::fail(e);
-    pos = chunk_end;
+    // A run of whole granules [g, g1): one pwrite for all of them.
+    std::uint64_t g1 = g + 1;
+    while (g1 < granules_ && std::min((g1 + 1) * kGranule, size_) <= end) ++g1;
+    const std::uint64_t run_end = std::min(g1 * kGranule, size_);
+    auto piece = buf.subspan(pos - offset, run_end - pos);
+    bool all_data = true;
+    for (std::uint64_t x = g; x < g1 && all_data; ++x) all_data = state(x) == kData;
+    if (all_data) {
+      // Data granules never need copy-up: no lock.
+      if (int e = pwrite_full(overlay_fd_, piece, pos)) return IoResult::fail(e);
+    } else {
+      // Serialize with partial writes that may be copying these granules up.
+      // Stripes are taken in ascending index order, each once.
+      std::vector<std::size_t> idx;
+      for (std::uint64_t x = g; x < g1 && idx.size() < stripes_.size(); ++x) {
+        idx.push_back(x % stripes_.size());
+      }
+      std::sort(idx.begin(), idx.end());
+      idx.erase(std::unique(idx.begin(), idx.end()), idx.end());
+      for (auto i : idx) stripes_[i].lock();
+      int e = pwrite_full(overlay_fd_, piece, pos);
+      if (e == 0) {
+        for (std::uint64_t x = g; x < g1; ++x) set_state(x, kData);
+      }
+      for (auto it = idx.rbegin(); it != idx.rend(); ++it) stripes_[*it].unlock();
+      if (e != 0) return IoResult::fail(e);
+    }
+    pos = run_end;
   }
   return IoResult::ok();
 }

@@ -1,0 +1,236 @@
+#include "guest-tests/runner/scenario.h"
+
+#include <toml++/toml.h>
+
+#include <cstdio>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+
+namespace fsfault::vm {
+
+namespace {
+
+json to_json(const toml::node& n) {
+  if (auto t = n.as_table()) {
+    json o = json::object();
+    for (auto&& [k, v] : *t) o[std::string(k.str())] = to_json(v);
+    return o;
+  }
+  if (auto a = n.as_array()) {
+    json o = json::array();
+    for (auto&& v : *a) o.push_back(to_json(v));
+    return o;
+  }
+  if (auto s = n.as_string()) return s->get();
+  if (auto i = n.as_integer()) return i->get();
+  if (auto f = n.as_floating_point()) return f->get();
+  if (auto b = n.as_boolean()) return b->get();
+  return nullptr;  // dates/times have no meaning in a scenario
+}
+
+std::string quote(const std::string& s) {
+  std::string o = "\"";
+  for (char c : s) {
+    switch (c) {
+      case '"': o += "\\\""; break;
+      case '\\': o += "\\\\"; break;
+      case '\n': o += "\\n"; break;
+      case '\t': o += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char b[8];
+          snprintf(b, sizeof b, "\\u%04x", c);
+          o += b;
+        } else {
+          o += c;
+        }
+    }
+  }
+  return o + "\"";
+}
+
+bool bare_key(const std::string& k) {
+  if (k.empty()) return false;
+  for (char c : k)
+    if (!(isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-')) return false;
+  return true;
+}
+
+}  // namespace
+
+std::string toml_value(const json& v) {
+  switch (v.type()) {
+    case json::value_t::string: return quote(v.get<std::string>());
+    case json::value_t::boolean: return v.get<bool>() ? "true" : "false";
+    case json::value_t::number_integer: return std::to_string(v.get<long long>());
+    case json::value_t::number_unsigned: return std::to_string(v.get<unsigned long long>());
+    case json::value_t::number_float: {
+      std::ostringstream os;
+      os.precision(17);
+      os << v.get<double>();
+      std::string s = os.str();
+      if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
+      return s;
+    }
+    case json::value_t::array: {
+      std::string o = "[";
+      bool first = true;
+      for (auto& e : v) {
+        o += (first ? "" : ", ") + toml_value(e);
+        first = false;
+      }
+      return o + "]";
+    }
+    case json::value_t::object: {
+      std::string o = "{ ";
+      bool first = true;
+      for (auto& [k, e] : v.items()) {
+        o += (first ? "" : ", ") + (bare_key(k) ? k : quote(k)) + " = " + toml_value(e);
+        first = false;
+      }
+      return o + (first ? "}" : " }");
+    }
+    default: return "\"\"";
+  }
+}
+
+Scenario parse_scenario_text(const std::string& text, const std::string& file) {
+  toml::table t;
+  try {
+    t = toml::parse(text, file);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream os;
+    os << file << ":" << e.source().begin.line << ": " << e.description();
+    throw std::runtime_error(os.str());
+  }
+  json j = to_json(t);
+  Scenario s;
+  s.file = file;
+  auto bad = [&](const std::string& why) { return std::runtime_error(file + ": " + why); };
+  if (!j.contains("name") || !j["name"].is_string()) throw bad("missing name");
+  s.name = j["name"];
+  s.description = j.value("description", std::string());
+  s.kernel = j.value("kernel", std::string());
+  s.seed = j.value("seed", 0ULL);
+  s.timeout_s = j.value("timeout", 0);
+  if (j.contains("skip")) s.skip = j["skip"].get<std::string>();
+  if (j.contains("modules"))
+    for (auto& m : j["modules"]) s.modules.push_back(m.get<std::string>());
+  if (j.contains("step")) {
+    if (!j["step"].is_array()) throw bad("step must be an array of inline tables");
+    s.steps = j["step"];
+    for (auto& st : s.steps)
+      if (!st.is_object() || !st.contains("do")) throw bad("every step needs do = \"...\"");
+  }
+  if (j.contains("disk"))
+    for (auto& d : j["disk"]) {
+      DiskSpec ds;
+      if (!d.contains("image")) throw bad("[[disk]] needs image");
+      ds.image = d["image"];
+      if (d.contains("mount")) {
+        if (d["mount"].is_boolean()) {
+          ds.mount = d["mount"];
+        } else {
+          ds.fs = d["mount"].value("fs", std::string());
+          ds.options = d["mount"].value("options", std::string());
+          ds.mount = d["mount"].value("auto", true);
+        }
+      }
+      s.disks.push_back(ds);
+    }
+  if (j.contains("rule"))
+    for (auto& r : j["rule"]) {
+      int disk = r.value("disk", 0);
+      if (disk < 0 || disk >= static_cast<int>(s.disks.size())) throw bad("rule names a disk that does not exist");
+      s.rules.push_back(r);
+    }
+  if (j.contains("expect"))
+    for (auto& e : j["expect"]) s.expects.push_back(e);
+  return s;
+}
+
+Scenario load_scenario(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot open");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_scenario_text(ss.str(), path);
+}
+
+json guest_plan(const Scenario& s) {
+  json disks = json::array();
+  json steps = json::array();
+  for (size_t i = 0; i < s.disks.size(); ++i) {
+    std::string dev = "/dev/vd" + std::string(1, static_cast<char>('a' + i));
+    disks.push_back(json{{"dev", dev},
+                         {"mountpoint", "/mnt/d" + std::to_string(i)},
+                         {"fs", s.disks[i].fs.empty() ? "ext4" : s.disks[i].fs},
+                         {"options", s.disks[i].options}});
+    if (s.disks[i].mount) steps.push_back(json{{"do", "mount"}, {"disk", i}, {"implicit", true}});
+  }
+  for (auto& st : s.steps) steps.push_back(st);
+  return json{{"type", "scenario"}, {"name", s.name}, {"disks", disks}, {"steps", steps}};
+}
+
+std::string schedule_toml(const Scenario& s, int disk) {
+  std::string o = "# generated by fsfault vm-test from " + s.file + "\n";
+  o += "seed = " + std::to_string(s.seed) + "\n";
+  for (auto& r : s.rules) {
+    if (r.value("disk", 0) != disk) continue;
+    o += "\n[[rule]]\n";
+    for (auto& [k, v] : r.items()) {
+      if (k == "disk") continue;
+      o += k + " = " + toml_value(v) + "\n";
+    }
+  }
+  return o;
+}
+
+std::string KernelVersion::str() const {
+  return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch);
+}
+
+KernelVersion parse_kernel_version(const std::string& s) {
+  KernelVersion v;
+  // Prefer Debian's real upstream version ("... Debian 6.1.176-1 ...") over
+  // the ABI-name release "6.1.0-50-cloud-amd64".
+  std::smatch m;
+  static const std::regex deb(R"(Debian (\d+)\.(\d+)(?:\.(\d+))?)");
+  static const std::regex lead(R"(^\s*(\d+)\.(\d+)(?:\.(\d+))?)");
+  if (std::regex_search(s, m, deb) || std::regex_search(s, m, lead)) {
+    v.major = std::stoi(m[1]);
+    v.minor = std::stoi(m[2]);
+    v.patch = m[3].matched ? std::stoi(m[3]) : 0;
+  }
+  return v;
+}
+
+std::optional<std::string> kernel_gate(const std::string& gate, const KernelVersion& v) {
+  if (gate.empty()) return std::nullopt;
+  if (!v.known()) return std::nullopt;  // unknown version: run, let the judge see
+  std::stringstream ss(gate);
+  std::string clause;
+  while (std::getline(ss, clause, ',')) {
+    size_t b = clause.find_first_not_of(' ');
+    if (b == std::string::npos) continue;
+    clause = clause.substr(b);
+    std::string op;
+    while (!clause.empty() && (clause[0] == '<' || clause[0] == '>' || clause[0] == '=' || clause[0] == '!')) {
+      op += clause[0];
+      clause.erase(0, 1);
+    }
+    if (op.empty()) op = ">=";
+    KernelVersion w = parse_kernel_version(clause);
+    if (!w.known()) throw std::runtime_error("bad kernel gate: " + gate);
+    auto tup = [](const KernelVersion& k) { return std::tuple(k.major, k.minor, k.patch); };
+    auto a = tup(v), b2 = tup(w);
+    bool ok = op == ">=" ? a >= b2 : op == ">" ? a > b2 : op == "<=" ? a <= b2 : op == "<" ? a < b2
+            : op == "!=" ? a != b2 : a == b2;
+    if (!ok) return "kernel " + v.str() + " does not satisfy " + gate;
+  }
+  return std::nullopt;
+}
+
+}  // namespace fsfault::vm

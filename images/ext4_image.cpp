@@ -1,0 +1,252 @@
+// ext4 golden images: mkfs.ext4 with a private mke2fs.conf, populated by a debugfs script, all
+// under E2FSPROGS_FAKE_TIME so every timestamp is the recipe's.
+#include <fmt/format.h>
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "images/builders.h"
+#include "images/process.h"
+#include "images/tool_parsers.h"
+
+namespace fsfault::images::detail {
+namespace {
+
+constexpr std::uint32_t kExtentsFl = 0x80000;
+constexpr std::uint32_t kInlineDataFl = 0x10000000;
+
+std::string join(const std::vector<std::string>& v, std::string_view sep) {
+  std::string s;
+  for (const auto& x : v) {
+    if (!s.empty()) s += sep;
+    s += x;
+  }
+  return s;
+}
+
+void check(const ProcessResult& r, const std::vector<std::string>& argv) {
+  if (r.exit_code != 0) {
+    throw std::runtime_error(fmt::format("{} failed (exit {}):\n{}{}", describe_command(argv),
+                                         r.exit_code, r.out, r.err));
+  }
+}
+
+// debugfs always exits 0; its complaints go to stderr. Anything there except the version banner
+// is an error.
+void check_debugfs_stderr(const ProcessResult& r, const std::string& what) {
+  std::istringstream is(r.err);
+  std::string line, bad;
+  while (std::getline(is, line)) {
+    if (line.empty() || line.rfind("debugfs ", 0) == 0) continue;
+    bad += line + "\n";
+  }
+  if (bad.size() > 4000) bad = bad.substr(0, 4000) + "...\n";
+  if (!bad.empty()) throw std::runtime_error(fmt::format("debugfs {} reported errors:\n{}", what, bad));
+}
+
+std::map<std::string, std::string> e2fs_env(const Recipe& r, const std::filesystem::path& work) {
+  return {{"E2FSPROGS_FAKE_TIME", std::to_string(r.timestamp)},
+          {"MKE2FS_CONFIG", (work / "mke2fs.conf").string()},
+          {"SOURCE_DATE_EPOCH", std::to_string(r.timestamp)}};
+}
+
+std::string parent_of(const std::string& path) {
+  auto pos = path.rfind('/');
+  return pos == 0 ? "/" : path.substr(0, pos);
+}
+std::string base_of(const std::string& path) { return path.substr(path.rfind('/') + 1); }
+
+}  // namespace
+
+void build_ext4(const Recipe& r, const std::filesystem::path& image,
+                const std::filesystem::path& work) {
+  const auto& m = r.mkfs;
+  // A private configuration: the host's /etc/mke2fs.conf must not leak into the image.
+  {
+    std::ofstream conf(work / "mke2fs.conf");
+    std::string common = fmt::format("\t\tblocksize = {}\n\t\tinode_size = {}\n\t\tinode_ratio = {}\n",
+                                     m.block_size, m.inode_size, m.inode_ratio);
+    conf << "[defaults]\n\tbase_features = " << join(m.features, ",") << "\n"
+         << "\tblocksize = " << m.block_size
+         << "\n\tinode_size = " << m.inode_size << "\n\tinode_ratio = " << m.inode_ratio
+         << "\n\treserved_ratio = 5.0\n\tdefault_mntopts = acl,user_xattr\n"
+         << "\tenable_periodic_fsck = 0\n\tlazy_itable_init = false\n\n[fs_types]\n";
+    for (const char* t : {"ext4", "default", "floppy", "small", "big", "huge"}) {
+      conf << "\t" << t << " = {\n" << common << "\t}\n";
+    }
+    if (!conf) throw std::runtime_error("cannot write mke2fs.conf");
+  }
+  bool has_journal = false;
+  for (const auto& f : m.features) has_journal |= f == "has_journal";
+  std::vector<std::string> mkfs = {"mkfs.ext4", "-q", "-F", "-t", "ext4",
+                                   "-b", std::to_string(m.block_size),
+                                   "-I", std::to_string(m.inode_size),
+                                   "-U", r.uuid};
+  if (m.inode_count) {
+    mkfs.insert(mkfs.end(), {"-N", std::to_string(m.inode_count)});
+  } else {
+    mkfs.insert(mkfs.end(), {"-i", std::to_string(m.inode_ratio)});
+  }
+  if (m.blocks_per_group) mkfs.insert(mkfs.end(), {"-g", std::to_string(m.blocks_per_group)});
+  if (has_journal && m.journal_bytes)
+    mkfs.insert(mkfs.end(), {"-J", fmt::format("size={}", m.journal_bytes >> 20)});
+  if (!m.label.empty()) mkfs.insert(mkfs.end(), {"-L", m.label});
+  // nodiscard + eager table/journal initialisation: the same bytes whatever the host
+  // filesystem's hole-punching support, and no lazy-init writes once the guest mounts it.
+  mkfs.insert(mkfs.end(), {"-E", fmt::format("hash_seed={},root_owner=0:0,nodiscard,"
+                                             "lazy_itable_init=0,lazy_journal_init=0",
+                                             r.hash_seed)});
+  mkfs.push_back(image.string());
+  ProcessOptions opts{e2fs_env(r, work), work};
+  check(run_process(mkfs, opts), mkfs);
+
+  // Populate with one debugfs script; contents are staged as files under work/stage.
+  std::filesystem::create_directories(work / "stage");
+  std::ostringstream script;
+  std::size_t expected_writes = 0;
+  for (std::size_t i = 0; i < r.entries.size(); ++i) {
+    const Entry& e = r.entries[i];
+    std::uint32_t type_bits = 0;
+    switch (e.kind) {
+      case Entry::Kind::dir:
+        script << "mkdir " << e.path << "\n";
+        type_bits = 0040000;
+        break;
+      case Entry::Kind::file: {
+        auto staged = std::filesystem::path("stage") / std::to_string(i);
+        write_staged_file(r, e, work / staged);
+        script << "cd " << parent_of(e.path) << "\nwrite " << staged.string() << " "
+               << base_of(e.path) << "\ncd /\n";
+        ++expected_writes;
+        type_bits = 0100000;
+        break;
+      }
+      case Entry::Kind::symlink:
+        script << "symlink " << e.path << " " << e.target << "\n";
+        break;
+    }
+    if (type_bits) script << "sif " << e.path << " mode " << (type_bits | e.mode) << "\n";
+    if (e.uid) script << "sif " << e.path << " uid " << e.uid << "\n";
+    if (e.gid) script << "sif " << e.path << " gid " << e.gid << "\n";
+    // No `sif generation`: with metadata_csum the generation seeds the checksums of the
+    // directory and extent blocks debugfs already wrote, so the generation stays debugfs's (0).
+    for (std::size_t x = 0; x < e.xattrs.size(); ++x) {
+      auto vfile = std::filesystem::path("stage") / fmt::format("x{}-{}", i, x);
+      std::ofstream(work / vfile, std::ios::binary) << e.xattrs[x].value;
+      script << "ea_set -f " << vfile.string() << " " << e.path << " " << e.xattrs[x].name << "\n";
+    }
+  }
+  {
+    std::ofstream(work / "populate.debugfs") << script.str();
+  }
+  std::vector<std::string> dbg = {"debugfs", "-w", "-f", "populate.debugfs", image.string()};
+  auto res = run_process(dbg, opts);
+  check(res, dbg);
+  check_debugfs_stderr(res, "populate");
+  std::size_t allocated = 0;
+  for (std::size_t p = res.out.find("Allocated inode: "); p != std::string::npos;
+       p = res.out.find("Allocated inode: ", p + 1))
+    ++allocated;
+  if (allocated != expected_writes)
+    throw std::runtime_error(fmt::format("debugfs wrote {} of {} files:\n{}", allocated,
+                                         expected_writes, res.out));
+
+  std::vector<std::string> fsck = {"e2fsck", "-fn", image.string()};
+  auto fr = run_process(fsck, opts);
+  if (fr.exit_code != 0)
+    throw std::runtime_error(fmt::format("the new image does not pass e2fsck -fn (exit {}):\n{}{}",
+                                         fr.exit_code, fr.out, fr.err));
+}
+
+TargetMap map_ext4(const Recipe& r, const std::filesystem::path& image) {
+  std::vector<std::string> dump = {"dumpe2fs", image.string()};
+  auto dr = run_process(dump);
+  check(dr, dump);
+  Ext4Layout l = parse_dumpe2fs(dr.out);
+  const std::uint64_t spb = l.block_size / kSectorSize;  // sectors per block
+  auto add_blocks = [&](Target& t, std::uint64_t first, std::uint64_t last) {
+    t.add_sectors(first * spb, (last + 1) * spb - 1);
+  };
+
+  TargetMap map;
+  map.image = r.name;
+  map.fs = "ext4";
+  map.size_bytes = r.size_bytes;
+  const Ext4Group& g0 = l.groups.front();
+  if (!g0.primary || !g0.gdt) throw std::runtime_error("dumpe2fs: group 0 has no primary superblock");
+  map.targets["superblock"].add_bytes(1024, 1024);  // always bytes 1024..2047
+  add_blocks(map.targets["gdt"], g0.gdt->first, g0.gdt->last);
+  for (const auto& g : l.groups) {
+    add_blocks(map.targets[fmt::format("block-bitmap:{}", g.index)], g.block_bitmap, g.block_bitmap);
+    add_blocks(map.targets[fmt::format("inode-bitmap:{}", g.index)], g.inode_bitmap, g.inode_bitmap);
+    add_blocks(map.targets[fmt::format("inode-table:{}", g.index)], g.inode_table.first,
+               g.inode_table.last);
+  }
+
+  // Per path: stat (ino, gen, flags), imap (inode location), ex (extent tree), blocks (block
+  // mapped files). The journal inode rides along as "<N>".
+  std::vector<std::string> paths = {"/"};
+  for (const auto& e : r.entries) paths.push_back(e.path);
+  std::vector<std::string> specs = paths;
+  if (l.journal_inode) specs.push_back(fmt::format("<{}>", *l.journal_inode));
+  std::ostringstream script;
+  for (const auto& p : specs) script << "stat " << p << "\nimap " << p << "\nex " << p << "\nblocks " << p << "\n";
+  TempFile cmds(script.str(), "fsfault-map.debugfs");
+  std::vector<std::string> dbg = {"debugfs", "-f", cmds.path().string(), image.string()};
+  auto res = run_process(dbg);
+  check(res, dbg);
+  auto sections = split_debugfs_output(res.out);
+  if (sections.size() != specs.size() * 4)
+    throw std::runtime_error(fmt::format("debugfs printed {} sections for {} commands",
+                                         sections.size(), specs.size() * 4));
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    const auto& p = specs[i];
+    const auto& stat_s = sections[4 * i];
+    const auto& imap_s = sections[4 * i + 1];
+    const auto& ex_s = sections[4 * i + 2];
+    const auto& blocks_s = sections[4 * i + 3];
+    if (stat_s.first != "stat " + p || ex_s.first != "ex " + p)
+      throw std::runtime_error("debugfs output out of step at " + p);
+    auto st = parse_debugfs_stat(stat_s.second);
+    auto im = parse_debugfs_imap(imap_s.second);
+    if (!st || !im || st->ino != im->ino)
+      throw std::runtime_error(fmt::format("debugfs: cannot stat/imap {}:\n{}{}{}", p,
+                                           stat_s.second, imap_s.second, res.err));
+    bool journal = p.front() == '<';
+    std::vector<BlockRange> data, tree;
+    if (st->flags & kExtentsFl) {
+      for (const auto& row : parse_debugfs_extents(ex_s.second)) {
+        if (row.index) tree.push_back({row.physical_first, row.physical_last});
+        else data.push_back({row.physical_first, row.physical_last});
+      }
+    } else if (!(st->flags & kInlineDataFl) && !st->fast_symlink) {
+      // Block-mapped inode: `blocks` lists data and indirect blocks together.
+      data = block_runs(parse_debugfs_blocks(blocks_s.second));
+    }
+    auto tagged = [&](std::string name) -> Target& {
+      Target& t = map.targets[name];
+      t.ino = st->ino;
+      if (!journal) t.gen = st->generation;
+      return t;
+    };
+    if (journal) {
+      Target& t = tagged("journal");
+      for (const auto& b : data) add_blocks(t, b.first, b.last);
+      for (const auto& b : tree) add_blocks(t, b.first, b.last);
+      continue;
+    }
+    tagged("inode:" + p).add_bytes(im->block * l.block_size + im->offset, l.inode_size);
+    if (!data.empty()) {
+      Target& t = tagged((st->type == "directory" ? "dir:" : "data:") + p);
+      for (const auto& b : data) add_blocks(t, b.first, b.last);
+    }
+    if (!tree.empty()) {
+      Target& t = tagged("extent-tree:" + p);
+      for (const auto& b : tree) add_blocks(t, b.first, b.last);
+    }
+  }
+  return map;
+}
+
+}  // namespace fsfault::images::detail

@@ -1,0 +1,144 @@
+#include "images/image.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <vector>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
+
+#include "images/builders.h"
+#include "images/sha256.h"
+
+namespace fsfault::images {
+namespace {
+
+// Bump when the builder's output for the same recipe and tools changes.
+constexpr std::string_view kBuilderVersion = "fsfault-images/1";
+
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + p.string());
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class WorkDir {
+ public:
+  explicit WorkDir(std::filesystem::path p) : path_(std::move(p)) {
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~WorkDir() {
+    std::error_code ec;
+    if (!std::getenv("FSFAULT_KEEP_WORK")) std::filesystem::remove_all(path_, ec);
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+std::optional<std::string> stamp_key(const std::filesystem::path& stamp) {
+  try {
+    auto j = nlohmann::json::parse(read_file(stamp));
+    return j.at("key").get<std::string>();
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+std::string build_key(std::string_view recipe_text, FsType fs) {
+  Sha256 h;
+  h.update(kBuilderVersion);
+  h.update("\n");
+  h.update(detail::tool_versions(fs));
+  h.update("\n");
+  h.update(recipe_text);
+  return h.hex_finish();
+}
+
+TargetMap map_image(const Recipe& recipe, const std::filesystem::path& image_path) {
+  return recipe.fs == FsType::ext4 ? detail::map_ext4(recipe, image_path)
+                                   : detail::map_xfs(recipe, image_path);
+}
+
+std::filesystem::path recipe_path_for(std::string_view name,
+                                      const std::filesystem::path& recipes_dir) {
+  auto p = recipes_dir / (std::string(name) + ".toml");
+  if (std::filesystem::is_regular_file(p)) return p;
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(recipes_dir, ec))
+    if (e.path().extension() == ".toml") names.push_back(e.path().stem().string());
+  std::sort(names.begin(), names.end());
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+  throw std::runtime_error(fmt::format("no image recipe '{}' in {} (available: {})", name,
+                                       recipes_dir.string(), list.empty() ? "none" : list));
+}
+
+BuildResult build_named_image(std::string_view name, const std::filesystem::path& recipes_dir,
+                              const std::filesystem::path& out_dir, const BuildOptions& options) {
+  return build_image(recipe_path_for(name, recipes_dir), out_dir, options);
+}
+
+BuildResult build_image(const std::filesystem::path& recipe_path,
+                        const std::filesystem::path& out_dir, const BuildOptions& options) {
+  std::string text = read_file(recipe_path);
+  Recipe recipe = parse_recipe(text, recipe_path.stem().string(), recipe_path.string());
+  std::filesystem::create_directories(out_dir);
+  BuildResult res;
+  res.image_path = out_dir / (recipe.name + ".img");
+  res.map_path = out_dir / (recipe.name + ".map.json");
+  auto stamp = out_dir / (recipe.name + ".build.json");
+  std::string key = build_key(text, recipe.fs);
+
+  std::error_code ec;
+  if (!options.force && stamp_key(stamp) == key && std::filesystem::exists(res.map_path) &&
+      std::filesystem::file_size(res.image_path, ec) == recipe.size_bytes && !ec) {
+    auto j = nlohmann::json::parse(read_file(stamp));
+    res.image_sha256 = j.value("image_sha256", "");
+    res.cached = true;
+    return res;
+  }
+  std::filesystem::remove(stamp, ec);  // an interrupted rebuild must not look finished
+
+  static std::atomic<unsigned> counter{0};
+  WorkDir work(out_dir / fmt::format(".{}.work.{}.{}", recipe.name, ::getpid(), counter++));
+  auto image = work.path() / (recipe.name + ".img");
+  {
+    std::ofstream create(image, std::ios::binary | std::ios::trunc);
+    if (!create) throw std::runtime_error("cannot create " + image.string());
+  }
+  std::filesystem::resize_file(image, recipe.size_bytes);
+  if (recipe.fs == FsType::ext4) {
+    detail::build_ext4(recipe, image, work.path());
+  } else {
+    detail::build_xfs(recipe, image, work.path());
+  }
+  TargetMap map = map_image(recipe, image);
+  res.image_sha256 = sha256_file(image);
+
+  auto map_tmp = work.path() / (recipe.name + ".map.json");
+  save_target_map(map, map_tmp);
+  std::filesystem::rename(image, res.image_path);
+  std::filesystem::rename(map_tmp, res.map_path);
+  nlohmann::json j = {{"key", key},
+                      {"recipe", recipe_path.string()},
+                      {"image_sha256", res.image_sha256},
+                      {"builder", kBuilderVersion}};
+  auto stamp_tmp = work.path() / "stamp.json";
+  std::ofstream(stamp_tmp) << j.dump(1) << '\n';
+  std::filesystem::rename(stamp_tmp, stamp);
+  return res;
+}
+
+}  // namespace fsfault::images

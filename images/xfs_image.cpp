@@ -1,0 +1,269 @@
+// xfs golden images: mkfs.xfs -p PROTOFILE (populates the tree without mounting), then xfs_db -x
+// to set xattrs, inode generations and every timestamp (mkfs.xfs 6.1 has no fake-time knob).
+#include <fmt/format.h>
+
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+#include "images/builders.h"
+#include "images/process.h"
+#include "images/tool_parsers.h"
+
+namespace fsfault::images::detail {
+namespace {
+
+void check(const ProcessResult& r, const std::vector<std::string>& argv) {
+  if (r.exit_code != 0) {
+    throw std::runtime_error(fmt::format("{} failed (exit {}):\n{}{}", describe_command(argv),
+                                         r.exit_code, r.out, r.err));
+  }
+}
+
+// xfs_db reports most failures on stderr while exiting 0.
+void check_quiet_stderr(const ProcessResult& r, const std::string& what) {
+  std::istringstream is(r.err);
+  std::string line, bad;
+  while (std::getline(is, line)) {
+    if (!line.empty()) bad += line + "\n";
+  }
+  if (!bad.empty()) throw std::runtime_error(fmt::format("xfs_db {} reported errors:\n{}", what, bad));
+}
+
+std::string parent_of(const std::string& path) {
+  auto pos = path.rfind('/');
+  return pos == 0 ? "/" : path.substr(0, pos);
+}
+std::string base_of(const std::string& path) { return path.substr(path.rfind('/') + 1); }
+
+std::string proto_mode(char type, std::uint32_t mode) {
+  return fmt::format("{}{}{}{:03o}", type, (mode & 04000) ? 'u' : '-', (mode & 02000) ? 'g' : '-',
+                     mode & 0777);
+}
+
+struct Geometry {
+  std::uint64_t agcount, agblocks, agblklog, blocksize, sectsize, inodesize, logstart, logblocks,
+      rootino, rbmino, rsumino;
+  bool bigtime = false, crc = false;
+};
+
+Geometry read_geometry(const std::filesystem::path& image) {
+  std::vector<std::string> cmd = {"xfs_db", "-r", "-c", "sb 0", "-c",
+                                  "print agcount agblocks agblklog blocksize sectsize inodesize "
+                                  "logstart logblocks rootino rbmino rsumino",
+                                  "-c", "version", image.string()};
+  auto r = run_process(cmd);
+  check(r, cmd);
+  auto f = parse_xfs_db_fields(r.out);
+  Geometry g{};
+  g.agcount = xfs_field_u64(f, "agcount");
+  g.agblocks = xfs_field_u64(f, "agblocks");
+  g.agblklog = xfs_field_u64(f, "agblklog");
+  g.blocksize = xfs_field_u64(f, "blocksize");
+  g.sectsize = xfs_field_u64(f, "sectsize");
+  g.inodesize = xfs_field_u64(f, "inodesize");
+  g.logstart = xfs_field_u64(f, "logstart");
+  g.logblocks = xfs_field_u64(f, "logblocks");
+  g.rootino = xfs_field_u64(f, "rootino");
+  g.rbmino = xfs_field_u64(f, "rbmino");
+  g.rsumino = xfs_field_u64(f, "rsumino");
+  std::string version;
+  for (const auto& [k, val] : f)
+    if (k.rfind("versionnum", 0) == 0) version = val;
+  if (version.empty()) throw std::runtime_error("xfs_db version: no versionnum line:\n" + r.out);
+  g.bigtime = version.find("BIGTIME") != std::string::npos;
+  g.crc = version.find("CRC") != std::string::npos;
+  if (g.blocksize % kSectorSize || g.sectsize % kSectorSize)
+    throw std::runtime_error("xfs: block or sector size is not a multiple of 512");
+  return g;
+}
+
+}  // namespace
+
+void build_xfs(const Recipe& r, const std::filesystem::path& image,
+               const std::filesystem::path& work) {
+  const auto& m = r.mkfs;
+  std::filesystem::create_directories(work / "stage");
+  // Children in recipe order under each directory.
+  std::map<std::string, std::vector<std::size_t>> children;
+  for (std::size_t i = 0; i < r.entries.size(); ++i) children[parent_of(r.entries[i].path)].push_back(i);
+  std::ostringstream proto;
+  proto << "fsfault\n0 0\n" << proto_mode('d', 0755) << " 0 0\n";
+  std::function<void(const std::string&, int)> emit = [&](const std::string& dir, int depth) {
+    auto it = children.find(dir);
+    if (it == children.end()) return;
+    std::string indent(static_cast<std::size_t>(depth) * 2, ' ');
+    for (std::size_t i : it->second) {
+      const Entry& e = r.entries[i];
+      proto << indent << base_of(e.path) << ' ';
+      switch (e.kind) {
+        case Entry::Kind::dir:
+          proto << proto_mode('d', e.mode) << ' ' << e.uid << ' ' << e.gid << '\n';
+          emit(e.path, depth + 1);
+          proto << indent << "$\n";
+          break;
+        case Entry::Kind::file: {
+          auto staged = std::filesystem::path("stage") / std::to_string(i);
+          write_staged_file(r, e, work / staged);
+          proto << proto_mode('-', e.mode) << ' ' << e.uid << ' ' << e.gid << ' ' << staged.string()
+                << '\n';
+          break;
+        }
+        case Entry::Kind::symlink:
+          proto << proto_mode('l', 0777) << ' ' << e.uid << ' ' << e.gid << ' ' << e.target << '\n';
+          break;
+      }
+    }
+  };
+  emit("/", 1);
+  proto << "$\n";
+  { std::ofstream(work / "image.proto") << proto.str(); }
+
+  std::string meta = "uuid=" + r.uuid;
+  for (const auto& f : m.features) meta += "," + f;
+  std::string inode_opts = fmt::format("size={}", m.inode_size);
+  for (const auto& o : m.inode_options) inode_opts += "," + o;
+  std::vector<std::string> mkfs = {"mkfs.xfs", "-q", "-f", "-K", "-s", "size=512",
+                                   "-b", fmt::format("size={}", m.block_size),
+                                   "-i", inode_opts, "-m", meta};
+  if (m.agcount) mkfs.insert(mkfs.end(), {"-d", fmt::format("agcount={}", m.agcount)});
+  if (m.journal_bytes) mkfs.insert(mkfs.end(), {"-l", fmt::format("size={}m", m.journal_bytes >> 20)});
+  if (!m.label.empty()) mkfs.insert(mkfs.end(), {"-L", m.label});
+  mkfs.insert(mkfs.end(), {"-p", "image.proto", image.string()});
+  ProcessOptions opts;
+  opts.cwd = work;
+  check(run_process(mkfs, opts), mkfs);
+
+  // Fix what mkfs left to the clock or to chance: timestamps, generations; add xattrs.
+  Geometry g = read_geometry(image);
+  std::vector<std::string> db = {"xfs_db", "-x"};
+  auto cmd = [&](std::string c) {
+    db.push_back("-c");
+    db.push_back(std::move(c));
+  };
+  auto fix_times = [&]() {
+    std::vector<std::string> fields = {"core.atime", "core.mtime", "core.ctime"};
+    if (g.crc) fields.push_back("v3.crtime");
+    for (const auto& f : fields) {
+      if (g.bigtime) {
+        // xfs_db writes a bigtime stamp as its raw on-disk value: ns since 1901-12-13 (-2^31 s).
+        std::uint64_t raw = (static_cast<std::uint64_t>(r.timestamp) + (1ull << 31)) * 1000000000ull;
+        cmd(fmt::format("write {}.sec {}", f, raw));
+      } else {
+        cmd(fmt::format("write {}.sec {}", f, r.timestamp));
+        cmd(fmt::format("write {}.nsec 0", f));
+      }
+    }
+  };
+  for (std::uint64_t ino : {g.rootino, g.rbmino, g.rsumino}) {
+    cmd(fmt::format("inode {}", ino));
+    if (ino == g.rootino) cmd(fmt::format("write core.gen {}", generation_for(r.seed, "/")));
+    fix_times();
+  }
+  for (const auto& e : r.entries) {
+    cmd("path " + e.path);
+    for (const auto& x : e.xattrs) {
+      auto dot = x.name.find('.');
+      std::string ns = x.name.substr(0, dot);
+      char flag = ns == "user" ? 'u' : ns == "trusted" ? 'r' : 's';
+      cmd(fmt::format("attr_set -{} -v {} {}", flag, x.value.size(), x.name.substr(dot + 1)));
+    }
+    cmd(fmt::format("write core.gen {}", generation_for(r.seed, e.path)));
+    fix_times();
+  }
+  db.push_back(image.string());
+  auto res = run_process(db);
+  check(res, {"xfs_db", "-x", "..."});
+  check_quiet_stderr(res, "post-processing");
+
+  std::vector<std::string> repair = {"xfs_repair", "-n", image.string()};
+  auto rr = run_process(repair);
+  if (rr.exit_code != 0)
+    throw std::runtime_error(fmt::format("the new image does not pass xfs_repair -n (exit {}):\n{}{}",
+                                         rr.exit_code, rr.out, rr.err));
+}
+
+TargetMap map_xfs(const Recipe& r, const std::filesystem::path& image) {
+  Geometry g = read_geometry(image);
+  const std::uint64_t spb = g.blocksize / kSectorSize;
+  const std::uint64_t sps = g.sectsize / kSectorSize;
+  auto ag_sector = [&](std::uint64_t agno, std::uint64_t agbno) {
+    return (agno * g.agblocks + agbno) * spb;
+  };
+  TargetMap map;
+  map.image = r.name;
+  map.fs = "xfs";
+  map.size_bytes = r.size_bytes;
+  for (std::uint64_t ag = 0; ag < g.agcount; ++ag) {
+    std::uint64_t base = ag_sector(ag, 0);
+    // Superblock, AGF, AGI, AGFL: the first four sectors of each AG (XFS_{SB,AGF,AGI,AGFL}_DADDR).
+    const char* names[] = {"sb", "agf", "agi", "agfl"};
+    for (std::uint64_t k = 0; k < 4; ++k)
+      map.targets[fmt::format("{}:{}", names[k], ag)].add_sectors(base + k * sps, base + (k + 1) * sps - 1);
+  }
+  if (g.logstart != 0) {
+    std::uint64_t agno = g.logstart >> g.agblklog;
+    std::uint64_t agbno = g.logstart & ((1ull << g.agblklog) - 1);
+    std::uint64_t first = ag_sector(agno, agbno);
+    map.targets["log"].add_sectors(first, first + g.logblocks * spb - 1);
+  }
+
+  std::vector<std::string> paths = {"/"};
+  for (const auto& e : r.entries) paths.push_back(e.path);
+  std::vector<std::string> db = {"xfs_db", "-r"};
+  for (const auto& p : paths) {
+    db.insert(db.end(), {"-c", p == "/" ? fmt::format("inode {}", g.rootino) : "path " + p, "-c",
+                         "inode", "-c", "print core.gen core.format", "-c", "bmap"});
+  }
+  db.push_back(image.string());
+  auto res = run_process(db);
+  check(res, {"xfs_db", "-r", "..."});
+  check_quiet_stderr(res, "path lookups");
+  auto infos = parse_xfs_db_path_blocks(res.out);
+  if (infos.size() != paths.size())
+    throw std::runtime_error(fmt::format("xfs_db described {} inodes for {} paths", infos.size(), paths.size()));
+  std::set<std::uint64_t> seen;
+  for (std::size_t i = 0; i < infos.size(); ++i) {
+    if (!seen.insert(infos[i].ino).second)
+      throw std::runtime_error(fmt::format("xfs_db: {} resolved to inode {} twice (lookup failed?)",
+                                           paths[i], infos[i].ino));
+  }
+  std::vector<std::string> conv = {"xfs_db", "-r"};
+  for (const auto& info : infos) conv.insert(conv.end(), {"-c", fmt::format("convert ino {} byte", info.ino)});
+  conv.push_back(image.string());
+  auto cres = run_process(conv);
+  check(cres, {"xfs_db", "-r", "convert ..."});
+  auto bytes = parse_xfs_db_convert(cres.out);
+  if (bytes.size() != infos.size()) throw std::runtime_error("xfs_db convert: wrong number of lines");
+
+  for (std::size_t i = 0; i < infos.size(); ++i) {
+    const auto& p = paths[i];
+    const auto& info = infos[i];
+    bool is_dir = p == "/";
+    for (const auto& e : r.entries)
+      if (e.path == p) is_dir = e.kind == Entry::Kind::dir;
+    auto tagged = [&](std::string name) -> Target& {
+      Target& t = map.targets[name];
+      t.ino = info.ino;
+      t.gen = info.gen;
+      return t;
+    };
+    tagged("inode:" + p).add_bytes(bytes[i], g.inodesize);
+    std::vector<XfsBmapExtent> data;
+    for (const auto& e : info.extents)
+      if (!e.attr_fork) data.push_back(e);
+    if (!data.empty()) {
+      Target& t = tagged((is_dir ? "dir:" : "data:") + p);
+      for (const auto& e : data) {
+        std::uint64_t first = ag_sector(e.agno, e.agbno);
+        t.add_sectors(first, first + e.count * spb - 1);
+      }
+    }
+  }
+  return map;
+}
+
+}  // namespace fsfault::images::detail

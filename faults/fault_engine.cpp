@@ -273,9 +273,35 @@ FaultEngine::FaultEngine(Clock clock, std::shared_ptr<FaultLog> log)
       log_(std::move(log)) {}
 
 Decision FaultEngine::evaluate(const Request& req) {
-  std::lock_guard lock(mu_);
+  {
+    // Fast path: most requests match no rule (or there are none). decide() is
+    // pure, so it can run under a shared lock; only if something matched do
+    // we retake the lock exclusively and decide again against fresh counters.
+    std::shared_lock lock(mu_);
+    if (dead_ && !log_) {
+      // A dead disk with nobody logging: the flood path, nothing to commit.
+      requests_.fetch_add(1, std::memory_order_relaxed);
+      Decision d;
+      d.error = EIO;
+      d.rule = dead_rule_;
+      return d;
+    }
+    if (!dead_) {
+      if (compiled_->schedule.rules.empty()) {
+        requests_.fetch_add(1, std::memory_order_relaxed);
+        return {};
+      }
+      DecideContext ctx{phase_, clock_() - phase_start_ms_, false, {}};
+      Verdict v = decide(*compiled_, req, states_, ctx);
+      if (v.matched.empty() && v.fired.empty() && !v.dies) {
+        requests_.fetch_add(1, std::memory_order_relaxed);
+        return std::move(v.decision);
+      }
+    }
+  }
+  std::unique_lock lock(mu_);
   const std::uint64_t now = clock_();
-  ++requests_;
+  const std::uint64_t request_number = requests_.fetch_add(1, std::memory_order_relaxed) + 1;
   DecideContext ctx{phase_, now - phase_start_ms_, dead_, dead_rule_};
   Verdict v = decide(*compiled_, req, states_, ctx);
   for (auto r : v.matched) ++states_[r].matches;
@@ -288,7 +314,7 @@ Decision FaultEngine::evaluate(const Request& req) {
   if (log_ && (was_dead || !v.fired.empty())) {
     FaultRecord rec;
     rec.t_ms = now - start_ms_;
-    rec.req = requests_;
+    rec.req = request_number;
     rec.phase = phase_;
     rec.op = req.op;
     if (req.length > 0) {
@@ -321,7 +347,7 @@ void FaultEngine::load(Schedule schedule) { load(CompiledSchedule::build(std::mo
 
 void FaultEngine::load(std::shared_ptr<const CompiledSchedule> compiled) {
   std::vector<RuleState> fresh(compiled->schedule.rules.size());
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   compiled_ = std::move(compiled);
   states_ = std::move(fresh);
   dead_ = false;
@@ -331,41 +357,41 @@ void FaultEngine::load(std::shared_ptr<const CompiledSchedule> compiled) {
 void FaultEngine::clear() { load(CompiledSchedule::build(Schedule{})); }
 
 void FaultEngine::set_phase(std::string name) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   if (name == phase_) return;
   phase_ = std::move(name);
   phase_start_ms_ = clock_();
 }
 
 std::string FaultEngine::phase() const {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   return phase_;
 }
 
 void FaultEngine::die(std::string who) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   if (dead_) return;
   dead_ = true;
   dead_rule_ = std::move(who);
 }
 
 bool FaultEngine::dead() const {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   return dead_;
 }
 
 std::size_t FaultEngine::rule_count() const {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   return states_.size();
 }
 
 void FaultEngine::set_log(std::shared_ptr<FaultLog> log) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   log_ = std::move(log);
 }
 
 nlohmann::json FaultEngine::stats() const {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   nlohmann::json rules = nlohmann::json::array();
   for (std::size_t i = 0; i < states_.size(); ++i) {
     rules.push_back({{"name", compiled_->schedule.rules[i].name},
@@ -374,7 +400,7 @@ nlohmann::json FaultEngine::stats() const {
   }
   return {{"phase", phase_.empty() ? nlohmann::json(nullptr) : nlohmann::json(phase_)},
           {"dead", dead_},
-          {"requests", requests_},
+          {"requests", requests_.load()},
           {"rules", std::move(rules)}};
 }
 

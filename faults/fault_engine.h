@@ -42,7 +42,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <atomic>
 #include <mutex>
+#include <shared_mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -141,14 +143,16 @@ class FaultEngine {
  private:
   Clock clock_;
   std::uint64_t start_ms_;
-  mutable std::mutex mu_;
+  // Shared for the common case (no rule matches: nothing to commit), exclusive
+  // when counters, the dead state or the log change.
+  mutable std::shared_mutex mu_;
   std::shared_ptr<const CompiledSchedule> compiled_;
   std::vector<RuleState> states_;
   std::string phase_;
   std::uint64_t phase_start_ms_;
   bool dead_ = false;
   std::string dead_rule_;
-  std::uint64_t requests_ = 0;
+  std::atomic<std::uint64_t> requests_{0};
   std::shared_ptr<FaultLog> log_;
 };
 

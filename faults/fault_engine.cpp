@@ -347,7 +347,10 @@ void FaultEngine::load(Schedule schedule) { load(CompiledSchedule::build(std::mo
 
 void FaultEngine::load(std::shared_ptr<const CompiledSchedule> compiled) {
   std::vector<RuleState> fresh(compiled->schedule.rules.size());
+  bool delays = false;
+  for (const auto& r : compiled->schedule.rules) delays |= r.action.kind == ActionKind::Delay;
   std::unique_lock lock(mu_);
+  may_delay_.store(delays, std::memory_order_relaxed);
   compiled_ = std::move(compiled);
   states_ = std::move(fresh);
   dead_ = false;

@@ -134,6 +134,9 @@ class FaultEngine {
   void die(std::string who = "control");
   bool dead() const;
   std::size_t rule_count() const;
+  // True when some rule can delay a request (callers that batch requests
+  // stop batching, so one delayed request does not hold up others).
+  bool may_delay() const { return may_delay_.load(std::memory_order_relaxed); }
   void set_log(std::shared_ptr<FaultLog> log);
 
   // {"phase": str|null, "dead": bool, "requests": N,
@@ -153,6 +156,7 @@ class FaultEngine {
   bool dead_ = false;
   std::string dead_rule_;
   std::atomic<std::uint64_t> requests_{0};
+  std::atomic<bool> may_delay_{false};
   std::shared_ptr<FaultLog> log_;
 };
 

@@ -8,6 +8,7 @@
 
 #include "nbd-server/log.h"
 #include "nbd-server/protocol.h"
+#include "nbd-server/reply_batch.h"
 
 namespace fsfault::nbd {
 
@@ -56,125 +57,114 @@ void Connection::serve() {
   finished_.store(true);
 }
 
-bool Connection::next_request(RequestHeader& h, std::vector<std::uint8_t>& buf,
-                              std::uint32_t& early_error) {
-  std::lock_guard lock(read_mu_);
-  if (eof_) return false;
+bool Connection::read_one(PendingRequest& r) {
+  RequestHeader& h = r.h;
+  r.early_error = 0;
   std::uint8_t hb[kRequestHeaderSize];
   if (!in_.read_exact(hb, sizeof hb)) {
-    eof_ = true;
     if (!stopping_.load()) log::info("{}: client disconnected", peer_);
     return false;
   }
   try {
     h = decode_request(ByteView(hb, sizeof hb));
   } catch (const CodecError& e) {
-    eof_ = true;
     close_now(e.what());
     return false;
   }
   if (h.type == kCmdDisc) {
-    eof_ = true;
     shutdown_read(fd_);
     log::info("{}: client sent DISC", peer_);
     return false;
   }
-  early_error = dispatcher_->validate(h);
+  r.early_error = dispatcher_->validate(h);
   if (h.type == kCmdWrite) {
     if (h.length > kMaxBlockSize) {
       if (h.length > limits_.max_discard) {
-        eof_ = true;
         close_now(fmt::format("WRITE of {} bytes exceeds every limit", h.length));
         return false;
       }
-      if (!in_.discard(h.length)) {
-        eof_ = true;
-        return false;
-      }
-      if (early_error == 0) early_error = kErrInval;
+      if (!in_.discard(h.length)) return false;
+      if (r.early_error == 0) r.early_error = kErrInval;
       return true;
     }
-    buf.resize(h.length);
-    if (!in_.read_exact(buf.data(), h.length)) {
-      eof_ = true;
+    r.buf.resize(h.length);
+    if (!in_.read_exact(r.buf.data(), h.length)) {
       log::info("{}: client left in the middle of a WRITE payload", peer_);
       return false;
     }
-  } else if (h.type == kCmdRead && early_error == 0) {
-    buf.resize(h.length);
+  } else if (h.type == kCmdRead && r.early_error == 0) {
+    r.buf.resize(h.length);
   }
   return true;
 }
 
-void Connection::worker() {
-  std::vector<std::uint8_t> buf;
-  for (;;) {
-    RequestHeader h;
-    std::uint32_t err = 0;
-    if (!next_request(h, buf, err)) return;
-    Outcome out;
-    if (err != 0) {
-      out.error = err;
-      out.message = fmt::format("{} at offset {} length {} refused", command_name(h.type), h.offset,
-                                h.length);
-    } else {
-      out = dispatcher_->execute(h, std::span(buf));
-    }
-    if (out.disconnect) {
-      // Shut the socket down before taking read_mu_: another worker may hold
-      // it while blocked in recv(), and only the shutdown wakes it.
-      close_now("fault: disconnect");
-      std::lock_guard lock(read_mu_);
+std::size_t Connection::read_batch(std::vector<PendingRequest>& batch, std::size_t max,
+                                   bool& done) {
+  std::lock_guard lock(read_mu_);
+  done = eof_;
+  std::size_t n = 0;
+  // The first request may wait for the client; further ones are taken only
+  // when their header is already buffered, so a batch never waits for more.
+  while (!eof_ && n < max && (n == 0 || in_.buffered() >= kRequestHeaderSize)) {
+    if (!read_one(batch[n])) {
       eof_ = true;
-      return;
+      break;
     }
-    const std::size_t data_len = (h.type == kCmdRead && out.error == 0) ? h.length : 0;
-    if (!send_reply(h, out, std::span<const std::uint8_t>(buf.data(), data_len))) {
-      shutdown_both(fd_);  // first, for the same reason as above
-      std::lock_guard lock(read_mu_);
-      eof_ = true;
-      return;
-    }
+    ++n;
   }
+  done = eof_;
+  return n;
 }
 
-bool Connection::send_reply(const RequestHeader& h, const Outcome& out,
-                            std::span<const std::uint8_t> data) {
-  const bool is_read = h.type == kCmdRead;
-  std::lock_guard lock(write_mu_);
-  if (!session_.structured) {
-    std::uint8_t hdr[kSimpleReplySize];
-    encode_simple_reply(hdr, {out.error, h.cookie});
-    struct iovec iov[2] = {{hdr, sizeof hdr}, {const_cast<std::uint8_t*>(data.data()), data.size()}};
-    return writev_all(fd_, iov, (is_read && out.error == 0 && !data.empty()) ? 2 : 1);
+void Connection::worker() {
+  const bool may_sleep = session_.exp->device->may_sleep();
+  // Batches amortize locks and syscalls; a device that may sleep on purpose
+  // (an injected delay) gets one request at a time so a delay holds up only
+  // its own request.
+  const std::size_t max_batch = may_sleep ? 1 : kMaxBatch;
+  std::vector<PendingRequest> batch(max_batch);
+  ReplyBatch replies(session_.structured, max_batch);
+  for (;;) {
+    bool done = false;
+    const std::size_t n = read_batch(batch, max_batch, done);
+    for (std::size_t i = 0; i < n; ++i) {
+      PendingRequest& r = batch[i];
+      const RequestHeader& h = r.h;
+      Outcome out;
+      if (r.early_error != 0) {
+        out.error = r.early_error;
+        out.message = fmt::format("{} at offset {} length {} refused", command_name(h.type),
+                                  h.offset, h.length);
+      } else {
+        out = dispatcher_->execute(h, std::span(r.buf));
+      }
+      if (out.disconnect) {
+        // Shut the socket down before taking read_mu_: another worker may
+        // hold it while blocked in recv(), and only the shutdown wakes it.
+        close_now("fault: disconnect");
+        std::lock_guard lock(read_mu_);
+        eof_ = true;
+        return;
+      }
+      const std::size_t data_len = (h.type == kCmdRead && out.error == 0) ? h.length : 0;
+      replies.add(h, out, std::span<const std::uint8_t>(r.buf.data(), data_len),
+                  session_.base_allocation_id);
+    }
+    if (!replies.empty()) {
+      bool sent;
+      {
+        std::lock_guard lock(write_mu_);
+        sent = replies.flush(fd_);
+      }
+      if (!sent) {
+        shutdown_both(fd_);  // first, for the same reason as above
+        std::lock_guard lock(read_mu_);
+        eof_ = true;
+        return;
+      }
+    }
+    if (done) return;
   }
-  std::uint8_t hdr[kStructuredReplyHeaderSize];
-  if (out.error != 0) {
-    Bytes payload = encode_error_payload(out.error, out.message);
-    encode_chunk_header(hdr, {kReplyFlagDone, kReplyError, h.cookie,
-                              static_cast<std::uint32_t>(payload.size())});
-    struct iovec iov[2] = {{hdr, sizeof hdr}, {payload.data(), payload.size()}};
-    return writev_all(fd_, iov, 2);
-  }
-  if (is_read && !data.empty()) {
-    std::uint8_t off[8];
-    for (int i = 0; i < 8; ++i) off[i] = static_cast<std::uint8_t>(h.offset >> (56 - 8 * i));
-    encode_chunk_header(hdr, {kReplyFlagDone, kReplyOffsetData, h.cookie,
-                              static_cast<std::uint32_t>(8 + data.size())});
-    struct iovec iov[3] = {{hdr, sizeof hdr},
-                           {off, sizeof off},
-                           {const_cast<std::uint8_t*>(data.data()), data.size()}};
-    return writev_all(fd_, iov, 3);
-  }
-  if (h.type == kCmdBlockStatus) {
-    Bytes payload = encode_block_status_payload(session_.base_allocation_id, out.extents);
-    encode_chunk_header(hdr, {kReplyFlagDone, kReplyBlockStatus, h.cookie,
-                              static_cast<std::uint32_t>(payload.size())});
-    struct iovec iov[2] = {{hdr, sizeof hdr}, {payload.data(), payload.size()}};
-    return writev_all(fd_, iov, 2);
-  }
-  encode_chunk_header(hdr, {kReplyFlagDone, kReplyNone, h.cookie, 0});
-  return write_all(fd_, hdr, sizeof hdr);
 }
 
 }  // namespace fsfault::nbd

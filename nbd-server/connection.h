@@ -40,10 +40,20 @@ class Connection {
   bool finished() const { return finished_.load(); }
 
  private:
+  // Requests taken from the socket in one go, at most this many.
+  static constexpr std::size_t kMaxBatch = 16;
+  struct PendingRequest {
+    RequestHeader h;
+    std::uint32_t early_error = 0;  // refused before execution (NBD error)
+    std::vector<std::uint8_t> buf;  // WRITE payload or READ destination
+  };
+
   void worker();
-  // Reads the next request; false when the connection is done reading.
-  bool next_request(RequestHeader& h, std::vector<std::uint8_t>& buf, std::uint32_t& early_error);
-  bool send_reply(const RequestHeader& h, const Outcome& out, std::span<const std::uint8_t> data);
+  // Reads one request (with its payload); false when reading is over.
+  bool read_one(PendingRequest& r);
+  // Under read_mu_: the next request, plus those already buffered behind it.
+  // `done` is set when nothing more will be read.
+  std::size_t read_batch(std::vector<PendingRequest>& batch, std::size_t max, bool& done);
   void close_now(const std::string& why);
 
   int fd_;

@@ -21,6 +21,7 @@ class FaultFilter final : public BlockDevice {
     return inner_->consistent_across_connections();
   }
   bool fast_zero() const override { return inner_->fast_zero(); }
+  bool may_sleep() const override { return engine_->may_delay() || inner_->may_sleep(); }
 
   IoResult read(std::span<std::uint8_t> buf, std::uint64_t offset) override;
   IoResult write(std::span<const std::uint8_t> buf, std::uint64_t offset, bool fua) override;

@@ -19,6 +19,8 @@ class SocketReader {
   // Reads and drops n bytes.
   bool discard(std::uint64_t n);
   int fd() const { return fd_; }
+  // Bytes already received and not yet consumed.
+  std::size_t buffered() const { return end_ - begin_; }
 
  private:
   bool fill();

@@ -36,6 +36,9 @@ class BlockDevice {
   virtual bool consistent_across_connections() const { return true; }
   // True when write_zeroes can avoid writing data (for NBD_CMD_FLAG_FAST_ZERO).
   virtual bool fast_zero() const { return true; }
+  // True when a request may sleep on purpose (an injected delay): the
+  // connection then runs each request on its own instead of in batches.
+  virtual bool may_sleep() const { return false; }
 
   virtual IoResult read(std::span<std::uint8_t> buf, std::uint64_t offset) = 0;
   virtual IoResult write(std::span<const std::uint8_t> buf, std::uint64_t offset, bool fua) = 0;

@@ -1,0 +1,40 @@
+// ReplyBatch: the replies to several requests, encoded and gathered into one
+// iovec list so they leave in a single sendmsg(2). Reply data is referenced,
+// not copied: the buffers must outlive flush().
+#pragma once
+
+#include <sys/uio.h>
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "nbd-server/codec.h"
+#include "nbd-server/dispatch.h"
+
+namespace fsfault::nbd {
+
+class ReplyBatch {
+ public:
+  ReplyBatch(bool structured, std::size_t capacity);
+
+  // Encodes the reply to `h`; `data` is the READ payload (empty otherwise).
+  void add(const RequestHeader& h, const Outcome& out, std::span<const std::uint8_t> data,
+           std::uint32_t base_allocation_id);
+  bool empty() const { return iov_.empty(); }
+  // Writes every reply; false when the socket failed. Clears the batch.
+  bool flush(int fd);
+
+ private:
+  bool structured_;
+  std::size_t capacity_;
+  // Fixed storage: iovecs point into these, so they never reallocate within
+  // a batch (reserved to capacity in the constructor).
+  std::vector<std::array<std::uint8_t, 32>> headers_;
+  std::vector<Bytes> payloads_;
+  std::vector<struct iovec> iov_;
+};
+
+}  // namespace fsfault::nbd

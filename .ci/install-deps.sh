@@ -8,6 +8,7 @@ PACKAGES=(
   libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
   libnbd-dev libnbd-bin nbdkit
   libtomlplusplus-dev nlohmann-json3-dev libcli11-dev
+  libssl-dev  # libcrypto's EVP SHA-256 for image digests and build cache keys (images/sha256.cpp)
   qemu-utils qemu-system-x86
   e2fsprogs xfsprogs busybox-static
   zstd xz-utils cpio kmod apt

@@ -1,6 +1,7 @@
 #include "faults/target_map.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -26,7 +27,37 @@ std::size_t common_prefix(std::string_view a, std::string_view b) {
   return n;
 }
 
+constexpr std::uint64_t kSector = 512;
+
 }  // namespace
+
+void Target::add_sectors(std::uint64_t first, std::uint64_t last) {
+  if (last < first) {
+    throw TargetMapError(fmt::format("target \"{}\": range end {} before start {}", name, last, first));
+  }
+  ranges.push_back({first, last});
+  ranges = normalize_ranges(std::move(ranges));
+}
+
+void Target::add_bytes(std::uint64_t byte_offset, std::uint64_t length) {
+  if (length == 0) return;
+  add_sectors(byte_offset / kSector, (byte_offset + length - 1) / kSector);
+}
+
+std::uint64_t Target::sector_count() const {
+  std::uint64_t n = 0;
+  for (const auto& r : ranges) n += r.count();
+  return n;
+}
+
+std::string format_ranges(const std::vector<SectorRange>& ranges) {
+  std::string s;
+  for (const auto& r : ranges) {
+    if (!s.empty()) s += ',';
+    s += r.first == r.last ? fmt::format("{}", r.first) : fmt::format("{}-{}", r.first, r.last);
+  }
+  return s;
+}
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
@@ -54,7 +85,8 @@ TargetMap TargetMap::parse(std::string_view json_text, std::string_view source_n
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(json_text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
+    // parse_error, and out_of_range for numbers like 4e999 (found by fuzzing).
     fail(source_name, fmt::format("invalid JSON: {}", e.what()));
   }
   return from_json(j, source_name);
@@ -103,6 +135,7 @@ TargetMap TargetMap::from_json(const nlohmann::json& j, std::string_view source_
       target.ranges.push_back({a, b});
     }
     if (target.ranges.empty()) fail(source_name, fmt::format("target \"{}\": expected at least one range", name));
+    target.ranges = normalize_ranges(std::move(target.ranges));
     if (t.contains("ino")) target.ino = get_u64(t["ino"], source_name, fmt::format("target \"{}\" ino", name));
     if (t.contains("gen")) target.gen = get_u64(t["gen"], source_name, fmt::format("target \"{}\" gen", name));
     m.targets_.emplace(name, std::move(target));
@@ -124,11 +157,45 @@ nlohmann::json TargetMap::to_json() const {
           {"targets", targets}};
 }
 
+void TargetMap::validate() const {
+  const std::string_view where = source.empty() ? std::string_view(image) : std::string_view(source);
+  auto bad = [&](const std::string& msg) { throw TargetMapError(fmt::format("image map {}: {}", where, msg)); };
+  if (image.empty()) bad("expected an image name, got none");
+  if (fs.empty()) bad("expected a filesystem type, got none");
+  if (sector_size != 512) bad(fmt::format("expected sector_size 512, got {}", sector_size));
+  const std::uint64_t disk_sectors = size_bytes / kSector;
+  for (const auto& [name, t] : targets_) {
+    if (name.empty()) bad("expected non-empty target names");
+    if (t.ranges.empty()) bad(fmt::format("target \"{}\": expected at least one range", name));
+    for (std::size_t i = 0; i < t.ranges.size(); ++i) {
+      const auto& r = t.ranges[i];
+      if (r.last < r.first) bad(fmt::format("target \"{}\": expected A <= B in range, got [{}, {}]", name, r.first, r.last));
+      if (i > 0 && r.first <= t.ranges[i - 1].last + 1) {
+        bad(fmt::format("target \"{}\": expected sorted, merged ranges, got [{}, {}] after [{}, {}]", name,
+                        r.first, r.last, t.ranges[i - 1].first, t.ranges[i - 1].last));
+      }
+      if (disk_sectors != 0 && r.last >= disk_sectors) {
+        bad(fmt::format("target \"{}\": range [{}, {}] lies beyond the image ({} sectors)", name, r.first,
+                        r.last, disk_sectors));
+      }
+    }
+  }
+}
+
 void TargetMap::save_file(const std::string& path) const {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) throw TargetMapError(fmt::format("{}: cannot write image map", path));
-  out << to_json().dump(1) << "\n";
-  if (!out) throw TargetMapError(fmt::format("{}: write failed", path));
+  validate();
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw TargetMapError(fmt::format("{}: cannot write image map", tmp));
+    out << to_json().dump(1) << "\n";
+    out.flush();
+    if (!out) throw TargetMapError(fmt::format("{}: write failed", tmp));
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw TargetMapError(fmt::format("{}: cannot rename {} into place", path, tmp));
+  }
 }
 
 void TargetMap::add(Target t) {
@@ -136,8 +203,22 @@ void TargetMap::add(Target t) {
   for (const auto& r : t.ranges) {
     if (r.last < r.first) throw TargetMapError(fmt::format("target \"{}\": range end before start", t.name));
   }
+  t.ranges = normalize_ranges(std::move(t.ranges));
   auto name = t.name;
   targets_.insert_or_assign(std::move(name), std::move(t));
+}
+
+Target& TargetMap::entry(std::string_view name) {
+  auto it = targets_.find(name);
+  if (it == targets_.end()) {
+    it = targets_.emplace(std::string(name), Target{}).first;
+    it->second.name = std::string(name);
+  }
+  return it->second;
+}
+
+std::size_t TargetMap::erase_if(const std::function<bool(const Target&)>& pred) {
+  return std::erase_if(targets_, [&](const auto& kv) { return pred(kv.second); });
 }
 
 const Target* TargetMap::find(std::string_view name) const {

@@ -1,11 +1,12 @@
 #include "guest-tests/vm_command.h"
 
 #include "guest-tests/runner/kernel.h"
-#include "guest-tests/runner/proc.h"
 #include "guest-tests/runner/report.h"
+#include "guest-tests/runner/repro.h"
 #include "guest-tests/runner/util.h"
 #include "guest-tests/runner/vm.h"
 #include "guest-tests/vm_config.h"
+#include "images/process.h"
 
 #include <CLI/CLI.hpp>
 #include <toml++/toml.h>
@@ -95,7 +96,7 @@ std::string line_for(const Result& r) {
 
 // Shared by vm-test and repro: provisions, runs, reports. Returns the exit code.
 int run_catalogue(Options& o, std::vector<Scenario> scenarios, std::vector<Result> preset) {
-  install_signal_handlers();
+  images::install_termination_handlers();
   const std::string bdir = build_dir();
   if (o.cache.empty()) o.cache = bdir;
   std::mutex log_mutex;
@@ -186,9 +187,9 @@ int run_catalogue(Options& o, std::vector<Scenario> scenarios, std::vector<Resul
         size_t i = next++;
         if (i >= scenarios.size()) return;
         if (!need[i]) continue;
-        if (interrupted()) {
-          ran[i].outcome.verdict = Verdict::error;
-          ran[i].outcome.reasons.push_back("not run: interrupted");
+        if (images::termination_signal()) {
+          ran[i].outcome.verdict = Verdict::interrupted;
+          ran[i].outcome.reasons.push_back("not run: the runner was interrupted");
           continue;
         }
         RunConfig c = base;
@@ -208,7 +209,7 @@ int run_catalogue(Options& o, std::vector<Scenario> scenarios, std::vector<Resul
   for (auto& r : results) n[r.outcome.verdict]++;
   std::cout << "summary: " << results.size() << " scenarios, " << n[Verdict::pass] << " passed, " << n[Verdict::fail]
             << " failed, " << n[Verdict::skip] << " skipped, " << n[Verdict::timeout] << " timed out, "
-            << n[Verdict::error] << " errors\n";
+            << n[Verdict::error] << " errors" << (n[Verdict::interrupted] ? ", " + std::to_string(n[Verdict::interrupted]) + " interrupted" : "") << "\n";
   try {
     if (!o.ktap_file.empty()) {
       if (fs::path(o.ktap_file).has_parent_path()) fs::create_directories(fs::path(o.ktap_file).parent_path());
@@ -222,8 +223,8 @@ int run_catalogue(Options& o, std::vector<Scenario> scenarios, std::vector<Resul
     std::cerr << "fsfault vm-test: " << e.what() << "\n";
     return 2;
   }
-  if (int sig = interrupted()) return 128 + sig;
-  return (n[Verdict::fail] + n[Verdict::timeout] + n[Verdict::error]) ? 1 : 0;
+  if (int sig = images::termination_signal()) return 128 + sig;
+  return (n[Verdict::fail] + n[Verdict::timeout] + n[Verdict::error] + n[Verdict::interrupted]) ? 1 : 0;
 }
 
 void add_common(CLI::App* c, Options& o) {
@@ -319,76 +320,41 @@ void register_vm_commands(CLI::App& app) {
   rp->add_option("schedule", o->schedule, "schedule TOML ([[rule]] tables, seed)")->required();
   rp->add_option("--image", o->image, "image recipe name, e.g. ext4-basic")->required();
   rp->add_option("--seed", o->seed, "override the schedule's seed");
-  rp->add_option("--workload", o->workload, "scenario-style TOML with step = [...], or a shell script");
+  rp->add_option("--workload", o->workload, "scenario-style TOML whose step = [...] replaces the standard workload");
   rp->callback([o] {
     Scenario s;
     try {
-      std::string text = read_file(o->schedule);
-      // Reuse the scenario parser: a schedule is a scenario without steps.
-      std::string doc = "name = \"repro/" + fs::path(o->schedule).stem().string() + "\"\n";
-      std::string wl_steps;
+      std::string steps;
       if (!o->workload.empty()) {
-        std::string w = read_file(o->workload);
-        if (fs::path(o->workload).extension() == ".toml") {
-          auto t = toml::parse(w, o->workload);
-          if (auto st = t["step"].as_array()) {
-            std::ostringstream os;
-            os << "step = " << *st << "\n";
-            wl_steps = os.str();
-          }
-        } else {
-          json sh{{"do", "exec"}, {"sh", w}};
-          wl_steps = "step = [ { do = \"watch\" }, { do = \"drop-caches\" }, { do = \"phase\", name = \"armed\" }, " +
-                     toml_value(sh) + ", { do = \"read-events\", timeout_ms = 3000, min = 0 } ]\n";
-        }
+        // A scenario-style TOML file whose step = [...] replaces the standard workload.
+        auto t = toml::parse_file(o->workload);
+        auto* st = t["step"].as_array();
+        if (!st) throw std::runtime_error(o->workload + ": no step = [...] array");
+        std::ostringstream os;
+        os << "step = " << *st << "\n";
+        steps = os.str();
       }
-      if (wl_steps.empty())
-        wl_steps =
-            "step = [ { do = \"watch\" }, { do = \"drop-caches\" }, { do = \"phase\", name = \"armed\" },\n"
-            "  { do = \"repeat\", times = 5, steps = [ { do = \"stat\", path = \"/data/f1\" }, { do = \"read\", path = "
-            "\"/data/f1\" },\n"
-            "    { do = \"create\", path = \"/data\", count = 20 }, { do = \"readdir\", path = \"/data\" },\n"
-            "    { do = \"write\", path = \"/data/w\", bytes = 65536, fsync = true }, { do = \"drop-caches\" } ] },\n"
-            "  { do = \"read-events\", timeout_ms = 3000, min = 0 },\n"
-            "  { do = \"read-file\", path = \"/sys/fs/ext4/vda/errors_count\" } ]\n";
-      doc += wl_steps;
-      // The schedule's top-level keys and [[rule]] tables follow unchanged.
-      doc += text + "\n[[disk]]\nimage = \"" + o->image + "\"\n";
-      s = parse_scenario_text(doc, o->schedule);
-      s.file = fs::absolute(o->schedule).string();
-      if (o->seed >= 0) s.seed = static_cast<std::uint64_t>(o->seed);
+      std::optional<std::uint64_t> seed;
+      if (o->seed >= 0) seed = static_cast<std::uint64_t>(o->seed);
+      s = repro_scenario(read_file(o->schedule), o->schedule, o->image, seed, steps);
     } catch (const std::exception& e) {
       std::cerr << "fsfault repro: " << e.what() << "\n";
       throw CLI::RuntimeError(2);
     }
-    if (o->out.empty()) o->out = "repro-out";
+    if (o->out.empty()) o->out = "fsfault-repro";
+    std::cout << "repro: " << s.name << " on " << o->image << ", seed " << s.seed << "\n";
     int rc = run_catalogue(*o, {s}, {});
-    // Flood accounting from the artifacts.
     std::string dir = fs::absolute(o->out).string() + "/" + out_subdir(s.name);
-    auto recs = read_jsonl(dir + "/records.jsonl");
-    auto faults = read_jsonl(dir + "/faults-d0.jsonl");
-    long long events = 0, sum = 0, overflow = 0, lost = 0;
-    std::string fs_errors = "n/a";
-    for (auto& r : recs) {
-      std::string t = r.value("type", std::string());
-      if (t == "event") {
-        for (auto& m : r.value("mask_names", json::array())) {
-          if (m == "FS_ERROR") {
-            ++events;
-            sum += r.value("error_count", 0LL);
-          }
-          if (m == "Q_OVERFLOW") ++overflow;
-        }
-      } else if (t == "kmsg" && r.value("text", std::string()).find("lost filesystem error report") != std::string::npos) {
-        ++lost;
-      } else if (t == "step" && r.value("do", std::string()) == "read-file" && r.contains("value")) {
-        fs_errors = r["value"].get<std::string>();
-        while (!fs_errors.empty() && fs_errors.back() == '\n') fs_errors.pop_back();
-      }
+    if (!exists(dir + "/records.jsonl")) {
+      std::cerr << "fsfault repro: no records in " << dir << "\n";
+      throw CLI::RuntimeError(rc ? rc : 1);
     }
-    std::cout << "repro: faults injected " << faults.size() << ", errors counted by the fs " << fs_errors
-              << ", FS_ERROR events " << events << ", sum(error_count) " << sum << ", overflows " << overflow
-              << ", lost reports " << lost << "\nrepro: artifacts in " << dir << "\n";
+    FloodCounts c = count_flood(dir);
+    std::cout << "repro: faults fired " << c.faults_fired << ", FS_ERROR events " << c.fs_error_events
+              << ", sum(error_count) " << c.error_count_sum << ", overflow events " << c.overflow_events
+              << ", lost-report log lines " << c.lost_reports << "\n"
+              << "repro: fault log digest (without t_ms, req) " << c.fault_log_digest << "\n"
+              << "repro: artifacts in " << dir << "\n";
     if (rc) throw CLI::RuntimeError(rc);
   });
 }

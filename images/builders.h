@@ -5,9 +5,14 @@
 #include <string>
 
 #include "images/recipe.h"
-#include "images/target_map.h"
+#include "faults/request.h"  // kSectorSize
+#include "faults/target_map.h"
 
 namespace fsfault::images::detail {
+
+using faults::kSectorSize;
+using faults::Target;
+using faults::TargetMap;
 
 // Populates `image` (an existing zero-filled file of recipe.size_bytes) with the recipe's
 // filesystem; `work` is a scratch directory for staged file contents and tool scripts.

@@ -175,12 +175,12 @@ TargetMap map_ext4(const Recipe& r, const std::filesystem::path& image) {
   map.size_bytes = r.size_bytes;
   const Ext4Group& g0 = l.groups.front();
   if (!g0.primary || !g0.gdt) throw std::runtime_error("dumpe2fs: group 0 has no primary superblock");
-  map.targets["superblock"].add_bytes(1024, 1024);  // always bytes 1024..2047
-  add_blocks(map.targets["gdt"], g0.gdt->first, g0.gdt->last);
+  map.entry("superblock").add_bytes(1024, 1024);  // always bytes 1024..2047
+  add_blocks(map.entry("gdt"), g0.gdt->first, g0.gdt->last);
   for (const auto& g : l.groups) {
-    add_blocks(map.targets[fmt::format("block-bitmap:{}", g.index)], g.block_bitmap, g.block_bitmap);
-    add_blocks(map.targets[fmt::format("inode-bitmap:{}", g.index)], g.inode_bitmap, g.inode_bitmap);
-    add_blocks(map.targets[fmt::format("inode-table:{}", g.index)], g.inode_table.first,
+    add_blocks(map.entry(fmt::format("block-bitmap:{}", g.index)), g.block_bitmap, g.block_bitmap);
+    add_blocks(map.entry(fmt::format("inode-bitmap:{}", g.index)), g.inode_bitmap, g.inode_bitmap);
+    add_blocks(map.entry(fmt::format("inode-table:{}", g.index)), g.inode_table.first,
                g.inode_table.last);
   }
 
@@ -225,7 +225,7 @@ TargetMap map_ext4(const Recipe& r, const std::filesystem::path& image) {
       data = block_runs(parse_debugfs_blocks(blocks_s.second));
     }
     auto tagged = [&](std::string name) -> Target& {
-      Target& t = map.targets[name];
+      Target& t = map.entry(name);
       t.ino = st->ino;
       if (!journal) t.gen = st->generation;
       return t;

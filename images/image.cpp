@@ -65,7 +65,7 @@ std::string build_key(std::string_view recipe_text, FsType fs) {
   return h.hex_finish();
 }
 
-TargetMap map_image(const Recipe& recipe, const std::filesystem::path& image_path) {
+faults::TargetMap map_image(const Recipe& recipe, const std::filesystem::path& image_path) {
   return recipe.fs == FsType::ext4 ? detail::map_ext4(recipe, image_path)
                                    : detail::map_xfs(recipe, image_path);
 }
@@ -124,11 +124,11 @@ BuildResult build_image(const std::filesystem::path& recipe_path,
   } else {
     detail::build_xfs(recipe, image, work.path());
   }
-  TargetMap map = map_image(recipe, image);
+  faults::TargetMap map = map_image(recipe, image);
   res.image_sha256 = sha256_file(image);
 
   auto map_tmp = work.path() / (recipe.name + ".map.json");
-  save_target_map(map, map_tmp);
+  map.save_file(map_tmp.string());
   std::filesystem::rename(image, res.image_path);
   std::filesystem::rename(map_tmp, res.map_path);
   nlohmann::json j = {{"key", key},

@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "images/recipe.h"
-#include "images/target_map.h"
+#include "faults/target_map.h"
 
 namespace fsfault::images {
 
@@ -37,7 +37,7 @@ BuildResult build_named_image(std::string_view name, const std::filesystem::path
                               const std::filesystem::path& out_dir, const BuildOptions& options = {});
 
 // Re-derives the target map of an existing image built from `recipe`.
-TargetMap map_image(const Recipe& recipe, const std::filesystem::path& image_path);
+faults::TargetMap map_image(const Recipe& recipe, const std::filesystem::path& image_path);
 
 // The cache key build_image uses.
 std::string build_key(std::string_view recipe_text, FsType fs);

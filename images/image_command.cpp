@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "images/image.h"
-#include "images/target_map.h"
+#include "faults/target_map.h"
 
 namespace {
 
@@ -55,24 +55,23 @@ void register_image_commands(CLI::App& app) {
   targets->add_flag("--json", targs->json, "Print the selected entries as JSON");
   targets->callback([targs]() {
     try {
-      auto map = load_target_map(targs->map);
+      auto map = fsfault::faults::TargetMap::load_file(targs->map);
       if (!targs->filter.empty()) {
-        for (auto it = map.targets.begin(); it != map.targets.end();) {
-          if (fnmatch(targs->filter.c_str(), it->first.c_str(), 0) != 0) it = map.targets.erase(it);
-          else ++it;
-        }
+        map.erase_if([&](const fsfault::faults::Target& t) {
+          return fnmatch(targs->filter.c_str(), t.name.c_str(), 0) != 0;
+        });
       }
       if (targs->json) {
-        fmt::print("{}\n", to_json(map).dump(1));
+        fmt::print("{}\n", map.to_json().dump(1));
         return;
       }
       std::size_t width = 0;
-      for (const auto& [name, t] : map.targets) width = std::max(width, name.size());
-      for (const auto& [name, t] : map.targets) {
+      for (const auto& [name, t] : map.targets()) width = std::max(width, name.size());
+      for (const auto& [name, t] : map.targets()) {
         std::string extra;
         if (t.ino) extra += fmt::format("  ino={}", *t.ino);
         if (t.gen) extra += fmt::format(" gen={}", *t.gen);
-        fmt::print("{:<{}}  {}{}\n", name, width, format_ranges(t.ranges), extra);
+        fmt::print("{:<{}}  {}{}\n", name, width, fsfault::faults::format_ranges(t.ranges), extra);
       }
     } catch (const std::exception& e) {
       fmt::print(stderr, "fsfault image targets: {}\n", e.what());

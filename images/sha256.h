@@ -1,29 +1,32 @@
-// SHA-256 (FIPS 180-4), used for build cache keys and image digests.
+// SHA-256 for build cache keys and image digests: a thin wrapper over
+// OpenSSL's libcrypto (EVP_Digest*), so no digest code of our own.
 #pragma once
 
-#include <array>
 #include <cstddef>
-#include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
 
 namespace fsfault::images {
 
+// Incremental hashing; throws std::runtime_error if libcrypto fails.
 class Sha256 {
  public:
   Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+
   void update(const void* data, std::size_t len);
   void update(std::string_view s) { update(s.data(), s.size()); }
-  std::array<std::uint8_t, 32> finish();
+  // The lowercase hex digest; the object cannot be updated afterwards.
   std::string hex_finish();
 
  private:
-  void block(const std::uint8_t* p);
-  std::array<std::uint32_t, 8> h_;
-  std::array<std::uint8_t, 64> buf_{};
-  std::size_t buf_len_ = 0;
-  std::uint64_t total_ = 0;
+  struct Ctx;
+  std::unique_ptr<Ctx> ctx_;
+  bool finished_ = false;
 };
 
 std::string sha256_hex(std::string_view data);

@@ -202,13 +202,13 @@ TargetMap map_xfs(const Recipe& r, const std::filesystem::path& image) {
     // Superblock, AGF, AGI, AGFL: the first four sectors of each AG (XFS_{SB,AGF,AGI,AGFL}_DADDR).
     const char* names[] = {"sb", "agf", "agi", "agfl"};
     for (std::uint64_t k = 0; k < 4; ++k)
-      map.targets[fmt::format("{}:{}", names[k], ag)].add_sectors(base + k * sps, base + (k + 1) * sps - 1);
+      map.entry(fmt::format("{}:{}", names[k], ag)).add_sectors(base + k * sps, base + (k + 1) * sps - 1);
   }
   if (g.logstart != 0) {
     std::uint64_t agno = g.logstart >> g.agblklog;
     std::uint64_t agbno = g.logstart & ((1ull << g.agblklog) - 1);
     std::uint64_t first = ag_sector(agno, agbno);
-    map.targets["log"].add_sectors(first, first + g.logblocks * spb - 1);
+    map.entry("log").add_sectors(first, first + g.logblocks * spb - 1);
   }
 
   std::vector<std::string> paths = {"/"};
@@ -246,7 +246,7 @@ TargetMap map_xfs(const Recipe& r, const std::filesystem::path& image) {
     for (const auto& e : r.entries)
       if (e.path == p) is_dir = e.kind == Entry::Kind::dir;
     auto tagged = [&](std::string name) -> Target& {
-      Target& t = map.targets[name];
+      Target& t = map.entry(name);
       t.ino = info.ino;
       t.gen = info.gen;
       return t;

@@ -76,6 +76,84 @@ TEST(TargetMap, CloseMatches) {
   EXPECT_EQ(m.close_matches("inode:/data/f2", 1).size(), 1u);
 }
 
+TEST(TargetMap, BuilderRangesMergeAndSort) {
+  Target t;
+  t.add_sectors(10, 12);
+  t.add_sectors(2, 3);
+  t.add_sectors(13, 15);  // adjacent: merged
+  t.add_sectors(11, 11);  // contained
+  EXPECT_EQ(t.ranges, (std::vector<SectorRange>{{2, 3}, {10, 15}}));
+  EXPECT_EQ(t.sector_count(), 8u);
+  EXPECT_THROW(t.add_sectors(5, 4), TargetMapError);
+  Target b;
+  b.add_bytes(1024, 1024);  // the ext4 superblock
+  EXPECT_EQ(b.ranges, (std::vector<SectorRange>{{2, 3}}));
+  Target c;
+  c.add_bytes(0x0c00 + 41 * 4096, 256);  // an inode at offset 0xc00 of block 41
+  EXPECT_EQ(c.ranges, (std::vector<SectorRange>{{334, 334}}));
+  b.add_bytes(0, 0);
+  EXPECT_EQ(b.sector_count(), 2u);
+  EXPECT_EQ(format_ranges({{2, 3}, {7, 7}}), "2-3,7");
+}
+
+TEST(TargetMap, BuildValidateSaveLoad) {
+  TargetMap m;
+  m.image = "ext4-basic";
+  m.fs = "ext4";
+  m.size_bytes = 64 << 20;
+  m.entry("superblock").add_sectors(2, 3);
+  auto& t = m.entry("inode:/data/f1");
+  t.add_sectors(590, 590);
+  t.ino = 14;
+  t.gen = 1234;
+  EXPECT_EQ(m.find("inode:/data/f1")->name, "inode:/data/f1");
+  EXPECT_NO_THROW(m.validate());
+  auto j = m.to_json();
+  EXPECT_EQ(j["sector_size"], 512);
+  EXPECT_EQ(j["targets"]["inode:/data/f1"]["ranges"], nlohmann::json::parse("[[590, 590]]"));
+  EXPECT_EQ(j["targets"]["inode:/data/f1"]["ino"], 14);
+  EXPECT_FALSE(j["targets"]["superblock"].contains("ino"));
+
+  const std::string path = ::testing::TempDir() + "/build.map.json";
+  m.save_file(path);
+  auto loaded = TargetMap::load_file(path);
+  EXPECT_EQ(loaded.to_json(), j);
+  EXPECT_EQ(loaded.find("superblock")->ranges, m.find("superblock")->ranges);
+  std::remove(path.c_str());
+
+  // validate() (and so save_file) refuses what a builder can get wrong.
+  auto bad = m;
+  bad.entry("empty");
+  EXPECT_THROW(bad.validate(), TargetMapError);
+  EXPECT_THROW(bad.save_file(path), TargetMapError);
+  EXPECT_THROW(TargetMap::load_file(path), TargetMapError);  // nothing was written
+  bad = m;
+  bad.entry("far").add_sectors(131072, 131072);  // one past the last sector
+  EXPECT_THROW(bad.validate(), TargetMapError);
+  bad = m;
+  bad.entry("x").ranges = {{10, 11}, {12, 13}};  // adjacent, not merged
+  EXPECT_THROW(bad.validate(), TargetMapError);
+  bad = m;
+  bad.fs.clear();
+  EXPECT_THROW(bad.validate(), TargetMapError);
+
+  EXPECT_EQ(m.erase_if([](const Target& x) { return !x.ino.has_value(); }), 1u);
+  EXPECT_EQ(m.targets().size(), 1u);
+}
+
+TEST(TargetMap, LoadSortsAndMergesRanges) {
+  auto m = TargetMap::parse(R"({"targets":{"t":{"ranges":[[10,12],[5,9],[20,20],[11,11]]}}})", "m.json");
+  EXPECT_EQ(m.find("t")->ranges, (std::vector<SectorRange>{{5, 12}, {20, 20}}));
+  EXPECT_EQ(m.find("t")->name, "t");
+}
+
+// Found by fuzz/target_map_fuzzer: a number too large for a double made
+// nlohmann throw out_of_range, which escaped as a non-TargetMapError.
+TEST(TargetMap, HugeNumbersAreTargetMapErrors) {
+  EXPECT_THROW(TargetMap::parse("4e999", "m.json"), TargetMapError);
+  EXPECT_THROW(TargetMap::parse(R"({"size_bytes": 1e400, "targets": {}})", "m.json"), TargetMapError);
+}
+
 TEST(TargetMap, EditDistance) {
   EXPECT_EQ(edit_distance("", ""), 0u);
   EXPECT_EQ(edit_distance("abc", ""), 3u);

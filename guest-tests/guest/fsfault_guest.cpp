@@ -461,7 +461,7 @@ std::string path_of(const json& s) {
   int disk = s.value("disk", 0);
   std::string p = s.value("path", std::string("/"));
   if (disk < 0 || disk >= static_cast<int>(g_disks.size())) return p;
-  if (p.rfind("/abs:", 0) == 0) return p.substr(4);
+  if (p.rfind("/abs:", 0) == 0) return p.substr(5);  // "/abs:/sys/..." -> "/sys/..."
   return g_disks[disk].mountpoint + (p.empty() || p[0] != '/' ? "/" : "") + p;
 }
 
@@ -507,6 +507,9 @@ void run_step(const json& s, const std::string& id, Ctx& ctx) {
   json out{{"type", "step"}, {"id", id}, {"do", op}};
   if (s.contains("path")) out["path"] = s["path"];
   if (s.contains("disk")) out["disk"] = s["disk"];
+  // A scenario names a step it wants to judge (`label = "before"`): the
+  // positional id shifts with implicit mounts and edits, the label does not.
+  if (s.contains("label")) out["label"] = s["label"];
   if (s.value("implicit", false)) out["implicit"] = true;
   long long t = now_ms();
   int err = 0;

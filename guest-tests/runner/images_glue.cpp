@@ -1,8 +1,9 @@
 #include "guest-tests/runner/images_glue.h"
 
-#include "guest-tests/runner/proc.h"
+#include "faults/target_map.h"
 #include "guest-tests/runner/util.h"
 #include "guest-tests/vm_config.h"
+#include "images/process.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -31,42 +32,38 @@ ImageRef builtin_ext4_basic(const std::string& dir, std::ostream& log) {
   fs::remove_all(root);
   fs::create_directories(root + "/data");
   write_file(root + "/data/f1", std::string(4096, 'x'));
-  std::string o, e;
   std::string tmp = r.img + ".tmp";
   fs::remove(tmp);
-  if (run_capture({"mkfs.ext4", "-q", "-F", "-b", "4096", "-E", "root_owner=0:0", "-U",
-                   "c0ffee00-0000-4000-8000-000000000001", "-d", root, tmp, "64M"},
-                  &o, &e) != 0)
-    throw std::runtime_error("mkfs.ext4: " + e);
-  json targets = json::object();
+  auto mkfs = images::run_process({"mkfs.ext4", "-q", "-F", "-b", "4096", "-E", "root_owner=0:0", "-U",
+                                   "c0ffee00-0000-4000-8000-000000000001", "-d", root, tmp, "64M"});
+  if (mkfs.exit_code != 0) throw std::runtime_error("mkfs.ext4: " + mkfs.err);
+  faults::TargetMap map;
+  map.image = "ext4-basic";
+  map.fs = "ext4";
+  map.size_bytes = 64 << 20;
   for (auto p : {"/data/f1", "/data"}) {
-    run_capture({"debugfs", "-R", std::string("stat ") + p, tmp}, &o, &e);
+    std::string o = images::run_process({"debugfs", "-R", std::string("stat ") + p, tmp}).out;
     long long ino = -1, gen = 0;
     auto ip = o.find("Inode: ");
     if (ip != std::string::npos) ino = std::stoll(o.substr(ip + 7));
     auto gp = o.find("Generation: ");
     if (gp != std::string::npos) gen = std::stoll(o.substr(gp + 12));
     // Inode table block: debugfs imap prints "located at block B, offset 0xO".
-    std::string o2;
-    run_capture({"debugfs", "-R", "imap " + std::string(p), tmp}, &o2, &e);
-    json ranges = json::array();
+    std::string o2 = images::run_process({"debugfs", "-R", "imap " + std::string(p), tmp}).out;
+    faults::Target& t = map.entry(std::string("inode:") + p);
     auto bp = o2.find("located at block ");
     if (bp != std::string::npos) {
       long long blk = std::stoll(o2.substr(bp + 17));
       auto op = o2.find("offset 0x", bp);
       long long off = op == std::string::npos ? 0 : std::stoll(o2.substr(op + 9), nullptr, 16);
       long long sec = blk * 8 + off / 512;
-      ranges.push_back(json::array({sec, sec}));
+      t.add_sectors(sec, sec);
     }
-    targets[std::string("inode:") + p] = json{{"ranges", ranges}, {"ino", ino}, {"gen", gen}};
+    if (ino >= 0) t.ino = ino;
+    t.gen = gen;
   }
   fs::rename(tmp, r.img);
-  write_file(r.map, json{{"image", "ext4-basic"},
-                         {"fs", "ext4"},
-                         {"size_bytes", 64 << 20},
-                         {"sector_size", 512},
-                         {"targets", targets}}
-                        .dump(2));
+  map.save_file(r.map);  // validates: a failed imap leaves a target without ranges
   fs::remove_all(root);
   return r;
 }
@@ -99,9 +96,9 @@ ImageRef ensure_image(const std::string& name, const std::string& recipes_dir, c
     }
     if (exists(r.img) && exists(r.map) && old == h) return r;
     log << "image: fsfault image build " << recipe << "\n";
-    std::string o, e;
-    if (run_capture({self_exe(), "image", "build", recipe, "--out", dir}, &o, &e) != 0)
-      throw std::runtime_error("fsfault image build " + recipe + " failed: " + e + o);
+    auto built = images::run_process({self_exe(), "image", "build", recipe, "--out", dir});
+    if (built.exit_code != 0)
+      throw std::runtime_error("fsfault image build " + recipe + " failed: " + built.err + built.out);
     if (!exists(r.img) || !exists(r.map))
       throw std::runtime_error("fsfault image build " + recipe + " did not produce " + r.img + " and " + r.map);
     write_file(stamp, h);

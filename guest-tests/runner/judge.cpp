@@ -15,6 +15,7 @@ const char* verdict_name(Verdict v) {
     case Verdict::skip: return "skip";
     case Verdict::timeout: return "timeout";
     case Verdict::error: return "error";
+    case Verdict::interrupted: return "interrupted";
   }
   return "?";
 }
@@ -98,11 +99,9 @@ bool has_mask(const json& e, const std::string& name) {
 // "inode:/data/f1" on disk d → inode number from that disk's map.
 std::optional<long long> map_ino(const Trace& t, int disk, const std::string& target) {
   if (disk < 0 || disk >= static_cast<int>(t.maps.size())) return std::nullopt;
-  const json& m = t.maps[disk];
-  if (!m.contains("targets") || !m["targets"].contains(target)) return std::nullopt;
-  const json& tg = m["targets"][target];
-  if (tg.contains("ino")) return tg["ino"].get<long long>();
-  return std::nullopt;
+  const faults::Target* tg = t.maps[disk].find(target);
+  if (tg == nullptr || !tg->ino) return std::nullopt;
+  return static_cast<long long>(*tg->ino);
 }
 
 // Checks one event against an expectation's attributes; returns mismatches.
@@ -233,7 +232,8 @@ void judge_step_value(const json& ex, const Trace& t, Outcome& o) {
   std::string id = spec_str(ex["step"]);
   std::string field = ex.value("field", std::string("errno"));
   for (auto& r : t.records) {
-    if (r.value("type", std::string()) != "step" || r.value("id", std::string()) != id) continue;
+    if (r.value("type", std::string()) != "step") continue;
+    if (r.value("id", std::string()) != id && r.value("label", std::string()) != id) continue;
     if (!r.contains(field)) {
       o.reasons.push_back("step " + id + ": no field " + field);
       return;
@@ -255,6 +255,86 @@ void judge_step_value(const json& ex, const Trace& t, Outcome& o) {
     return;
   }
   o.reasons.push_back("step " + id + ": never ran");
+}
+
+// The value a step recorded in `field`, as a number (sysfs files end in "\n").
+std::optional<long long> step_number(const Trace& t, const std::string& id, const std::string& field) {
+  for (auto& r : t.records) {
+    if (r.value("type", std::string()) != "step") continue;
+    if (r.value("id", std::string()) != id && r.value("label", std::string()) != id) continue;
+    if (!r.contains(field)) return std::nullopt;
+    const json& v = r[field];
+    if (v.is_number()) return v.get<long long>();
+    if (v.is_string()) {
+      try {
+        return std::stoll(v.get<std::string>());
+      } catch (...) {
+        return std::nullopt;
+      }
+    }
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+// Flood accounting (issue 6, property 7): every error the filesystem counted
+// must be inside some FS_ERROR event's error_count, or be visibly lost
+// (FAN_Q_OVERFLOW, or the 7.x "lost filesystem error report" log line).
+//   [[expect]]
+//   accounting = "errors"
+//   before = "LABEL"  after = "LABEL"   # steps that read the fs's counter
+//   field = "value"                     # optional, default "value"
+//   disk = N                            # optional: events of that disk only
+//   lost_kmsg = "regex"                 # optional
+//   reported = "==" | ">=" | "<="       # optional: Σ error_count vs counted
+// Passes when Σ error_count == counted, or when fewer were reported and at
+// least one loss is visible. Notes always carry the numbers.
+void judge_accounting(const json& ex, const Trace& t, Outcome& o) {
+  std::string field = ex.value("field", std::string("value"));
+  std::string bl = spec_str(ex.value("before", json("")));
+  std::string al = spec_str(ex.value("after", json("")));
+  auto before = step_number(t, bl, field);
+  auto after = step_number(t, al, field);
+  if (!before || !after) {
+    o.reasons.push_back("accounting: no numeric " + field + " in step " + (before ? al : bl));
+    return;
+  }
+  long long counted = *after - *before;
+  long long reported = 0, events = 0, overflows = 0, lost = 0;
+  for (auto& r : t.records) {
+    if (r.value("type", std::string()) != "event") continue;
+    if (has_mask(r, "Q_OVERFLOW")) ++overflows;
+    if (!has_mask(r, "FS_ERROR")) continue;
+    if (ex.contains("disk") && r.contains("disk") && r["disk"] != ex["disk"]) continue;
+    ++events;
+    reported += r.value("error_count", 0LL);
+  }
+  std::regex re(ex.value("lost_kmsg", std::string("lost filesystem error report")));
+  for (auto& r : t.records)
+    if (r.value("type", std::string()) == "kmsg" && std::regex_search(r.value("text", std::string()), re)) ++lost;
+  std::string nums = "the filesystem counted " + std::to_string(counted) + " errors (" + std::to_string(*before) +
+                     " -> " + std::to_string(*after) + "), fanotify reported " + std::to_string(reported) + " in " +
+                     std::to_string(events) + " event(s), " + std::to_string(overflows) + " overflow(s), " +
+                     std::to_string(lost) + " lost-report line(s)";
+  o.notes.push_back("accounting: " + nums);
+  std::string rel = ex.value("reported", std::string());
+  if (!rel.empty()) {
+    bool ok = rel == "==" ? reported == counted : rel == ">=" ? reported >= counted : rel == "<=" ? reported <= counted
+                                                                                                 : false;
+    if (!ok) o.reasons.push_back("accounting: expected reported " + rel + " counted, but " + nums);
+    return;
+  }
+  if (counted <= 0) {
+    o.reasons.push_back("accounting: the counter did not move, nothing was checked: " + nums);
+  } else if (reported == counted) {
+    return;
+  } else if (reported < counted && overflows + lost > 0) {
+    return;  // visibly lost
+  } else if (reported < counted) {
+    o.reasons.push_back("accounting: " + std::to_string(counted - reported) + " error(s) vanished silently: " + nums);
+  } else {
+    o.reasons.push_back("accounting: more errors reported than counted: " + nums);
+  }
 }
 
 // Steps carrying `errno = "..."`: every record of that step (all repeat
@@ -313,17 +393,20 @@ Outcome judge(const Scenario& s, const Trace& t) {
   int implicit = 0;
   for (auto& d : s.disks)
     if (d.mount) ++implicit;
-  for (auto& r : t.records)
-    if (r.value("type", std::string()) == "step" && r.value("implicit", false) && !r.value("ok", true))
-      o.reasons.push_back("mounting disk " + r.value("disk", json(0)).dump() + " failed with " +
-                          r.value("errno_name", std::string("?")));
   try {
+    // Inside the try: guest records are untrusted (a non-object line or a
+    // mistyped field must give an error verdict, not escape; found by fuzzing).
+    for (auto& r : t.records)
+      if (r.value("type", std::string()) == "step" && r.value("implicit", false) && !r.value("ok", true))
+        o.reasons.push_back("mounting disk " + r.value("disk", json(0)).dump() + " failed with " +
+                            r.value("errno_name", std::string("?")));
     judge_steps(s.steps, "", t, o, implicit);
     for (auto& ex : s.expects) {
       if (ex.contains("event")) judge_event(ex, t, o);
       else if (ex.contains("kmsg")) judge_kmsg(ex, t, o);
       else if (ex.contains("faults")) judge_faults(ex, t, o);
       else if (ex.contains("step")) judge_step_value(ex, t, o);
+      else if (ex.contains("accounting")) judge_accounting(ex, t, o);
       else o.reasons.push_back("unknown [[expect]] kind: " + ex.dump());
     }
   } catch (const std::exception& e) {

@@ -3,6 +3,7 @@
 // maps. Pure functions, unit-tested on recorded traces (guest-tests/tests).
 #pragma once
 
+#include "faults/target_map.h"
 #include "guest-tests/runner/scenario.h"
 
 #include <string>
@@ -10,7 +11,8 @@
 
 namespace fsfault::vm {
 
-enum class Verdict { pass, fail, skip, timeout, error };
+// interrupted: the runner got SIGINT/SIGTERM/SIGHUP while the scenario ran (set by the runner).
+enum class Verdict { pass, fail, skip, timeout, error, interrupted };
 const char* verdict_name(Verdict v);
 
 struct Outcome {
@@ -23,7 +25,7 @@ struct Outcome {
 struct Trace {
   std::vector<json> records;   // guest JSONL
   std::vector<json> faults;    // fault log lines, all disks (each with "disk")
-  std::vector<json> maps;      // one image map per disk (may be empty objects)
+  std::vector<faults::TargetMap> maps;  // one image map per disk (may be empty)
   std::string kernel_release;  // from the guest's hello
   bool completed = false;      // guest sent "done"
   bool timed_out = false;

@@ -1,7 +1,7 @@
 #include "guest-tests/runner/kernel.h"
 
-#include "guest-tests/runner/proc.h"
 #include "guest-tests/runner/util.h"
+#include "images/process.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -49,6 +49,14 @@ class DirLock {
  private:
   int fd_ = -1;
 };
+
+// Runs a tool to completion; the limit (seconds) bounds network steps such as apt-get update.
+images::ProcessResult run(const std::vector<std::string>& argv, int limit_s = 120, images::ProcessOptions opts = {}) {
+  opts.timeout = std::chrono::seconds(limit_s);
+  auto r = images::run_process(argv, opts);
+  if (r.timed_out) r.err += "\n(killed after " + std::to_string(limit_s) + " s)";
+  return r;
+}
 
 std::string trim(std::string s) {
   while (!s.empty() && isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
@@ -163,12 +171,17 @@ KernelInfo provision_kernel(const std::string& name, const std::string& modules_
       if (k.modules_dir.empty()) throw std::runtime_error("--modules " + modules_dir + ": no modules tree found");
       k.release = fs::path(k.modules_dir).filename().string();
       if (!exists(k.modules_dir + "/modules.dep")) {
-        // A fresh `make modules_install INSTALL_MOD_PATH=` tree has it; a bare
-        // copy may not: generate it in place.
-        std::string base = fs::path(k.modules_dir).parent_path().parent_path().parent_path().string();
-        std::string out, err;
-        if (run_capture({"depmod", "-b", base, k.release}, &out, &err) != 0)
-          throw std::runtime_error("depmod -b " + base + " " + k.release + " failed: " + err);
+        // A `make modules_install INSTALL_MOD_PATH=` tree has modules.dep; an extracted package
+        // (or a bare copy) may not. depmod -b wants <base>/lib/modules/<release>: give it one
+        // whose <release> links to the tree, so modules.dep lands in the tree itself.
+        std::string base = fs::absolute(cache_dir).string() + "/depmod-base";
+        fs::remove_all(base);
+        fs::create_directories(base + "/lib/modules");
+        fs::create_directory_symlink(k.modules_dir, base + "/lib/modules/" + k.release);
+        auto dm = run({"depmod", "-b", base, k.release});
+        fs::remove_all(base);
+        if (dm.exit_code != 0 || !exists(k.modules_dir + "/modules.dep"))
+          throw std::runtime_error("depmod -b for " + k.modules_dir + " failed: " + trim(dm.err));
       }
     }
     log << "kernel: " << k.image << " (" << (k.version_string.empty() ? "version unknown" : k.version_string)
@@ -202,13 +215,18 @@ KernelInfo provision_kernel(const std::string& name, const std::string& modules_
     a.insert(a.end(), args.begin(), args.end());
     return a;
   };
+  // Resolution: the meta-package names the kernel's image package; since 6.16 Debian splits a
+  // kernel into linux-image-ABI (a stub) that depends on linux-binary-ABI (vmlinuz),
+  // linux-modules-ABI and linux-base-ABI (modules.builtin, modules.order), all with the same
+  // version. Every linux-*-ABI dependency is fetched, so both layouts work.
   std::string resolved_file = dir + "/resolved.json";
-  std::string pkg, version;
-  std::string out, err;
-  int st = run_capture(apt("apt-get", {"update"}), &out, &err);
-  if (st == 0) {
-    st = run_capture(apt("apt-cache", {"depends", "linux-image-cloud-amd64"}), &out, &err);
-    std::stringstream ss(out);
+  std::string pkg, version, apt_error;
+  std::vector<std::string> packages;
+  auto update = run(apt("apt-get", {"update"}), 300);
+  apt_error = trim(update.err);
+  if (update.exit_code == 0) {
+    auto deps = run(apt("apt-cache", {"depends", "linux-image-cloud-amd64"}));
+    std::stringstream ss(deps.out);
     std::string line;
     while (std::getline(ss, line)) {
       auto p = line.find("Depends: ");
@@ -219,68 +237,116 @@ KernelInfo provision_kernel(const std::string& name, const std::string& modules_
         break;
       }
     }
-    if (!pkg.empty() && run_capture(apt("apt-cache", {"show", "--no-all-versions", pkg}), &out, &err) == 0) {
-      std::stringstream vs(out);
-      while (std::getline(vs, line))
-        if (line.rfind("Version: ", 0) == 0) {
-          version = trim(line.substr(9));
-          break;
-        }
+    if (!pkg.empty()) {
+      auto show = run(apt("apt-cache", {"show", "--no-all-versions", pkg}));
+      if (show.exit_code == 0) {
+        version = control_field(show.out, "Version");
+        packages = kernel_packages(pkg, control_field(show.out, "Depends"));
+      }
     }
   }
   if (pkg.empty() || version.empty()) {
     if (!exists(resolved_file))
       throw std::runtime_error("cannot resolve linux-image-cloud-amd64 in " + suite + " from " + mirror +
-                               " (apt-get update: " + trim(err) + ")");
+                               " (apt-get update: " + apt_error + ")");
     auto j = json::parse(read_file(resolved_file));
     pkg = j["package"];
     version = j["version"];
+    packages = j.value("packages", std::vector<std::string>{pkg});
     log << "kernel: apt unavailable, using the cached resolution " << pkg << " " << version << "\n";
   } else {
-    write_file(resolved_file, json{{"package", pkg}, {"version", version}, {"suite", suite}, {"mirror", mirror}}.dump(2));
+    write_file(resolved_file, json{{"package", pkg},
+                                   {"version", version},
+                                   {"packages", packages},
+                                   {"suite", suite},
+                                   {"mirror", mirror}}
+                                  .dump(2));
   }
   k.package = pkg + " " + version;
   std::string root = dir + "/" + pkg + "_" + version;
-  if (!exists(root + "/.complete")) {
-    log << "kernel: fetching " << pkg << " " << version << " (" << suite << ")\n";
-    std::string deb;
-    for (auto& f : list_dir(dir + "/debs"))
-      if (f.rfind(pkg + "_", 0) == 0 && f.find(version.substr(version.find(':') + 1)) != std::string::npos) deb = f;
-    if (deb.empty()) {
-      SpawnOptions so;
-      std::string o2, e2;
-      std::vector<std::string> a = apt("apt-get", {"download", pkg + "=" + version});
-      // apt-get download writes into the current directory.
-      std::string cmd = "cd " + shell_quote(dir + "/debs") + " && exec " + join_cmd(a);
-      if (run_capture({"sh", "-c", cmd}, &o2, &e2) != 0) throw std::runtime_error("apt-get download " + pkg + ": " + e2);
-      for (auto& f : list_dir(dir + "/debs"))
-        if (f.rfind(pkg + "_", 0) == 0) deb = f;
-      if (deb.empty()) throw std::runtime_error("apt-get download " + pkg + " produced no .deb");
-    }
+  // .complete lists the packages extracted into root: a root from another resolution is redone.
+  std::string complete_stamp = join_cmd(packages) + "\n";
+  std::string have_stamp;
+  try {
+    have_stamp = read_file(root + "/.complete");
+  } catch (...) {
+  }
+  if (have_stamp != complete_stamp) {
     std::string tmp = root + ".tmp";
     fs::remove_all(tmp);
     fs::create_directories(tmp);
-    if (run_capture({"dpkg-deb", "-x", dir + "/debs/" + deb, tmp}, &out, &err) != 0)
-      throw std::runtime_error("dpkg-deb -x " + deb + ": " + err);
+    // A .deb's file name carries the version without its epoch.
+    const std::string file_version = version.substr(version.find(':') + 1);
+    for (auto& p : packages) {
+      std::string deb;
+      for (auto& f : list_dir(dir + "/debs"))
+        if (f.rfind(p + "_" + file_version + "_", 0) == 0) deb = f;
+      if (deb.empty()) {
+        log << "kernel: fetching " << p << " " << version << " (" << suite << ")\n" << std::flush;
+        images::ProcessOptions in_debs;
+        in_debs.cwd = dir + "/debs";  // apt-get download writes into the current directory
+        auto dl = run(apt("apt-get", {"download", p + "=" + version}), 900, in_debs);
+        if (dl.exit_code != 0) throw std::runtime_error("apt-get download " + p + "=" + version + ": " + trim(dl.err));
+        for (auto& f : list_dir(dir + "/debs"))
+          if (f.rfind(p + "_" + file_version + "_", 0) == 0) deb = f;
+        if (deb.empty()) throw std::runtime_error("apt-get download " + p + " produced no .deb");
+      }
+      auto x = run({"dpkg-deb", "-x", dir + "/debs/" + deb, tmp});
+      if (x.exit_code != 0) throw std::runtime_error("dpkg-deb -x " + deb + ": " + trim(x.err));
+    }
     // Newer kernels install under /usr/lib/modules (merged /usr); depmod -b
     // looks in <base>/lib/modules.
     if (!exists(tmp + "/lib/modules") && exists(tmp + "/usr/lib/modules")) fs::create_directory_symlink("usr/lib", tmp + "/lib");
-    for (auto& r : list_dir(tmp + "/lib/modules"))
-      if (run_capture({"depmod", "-b", tmp, r}, &out, &err) != 0) throw std::runtime_error("depmod: " + err);
+    for (auto& r : list_dir(tmp + "/lib/modules")) {
+      auto dm = run({"depmod", "-b", tmp, r});
+      if (dm.exit_code != 0) throw std::runtime_error("depmod -b " + tmp + " " + r + ": " + trim(dm.err));
+    }
     fs::remove_all(root);
     fs::rename(tmp, root);
-    write_file(root + "/.complete", k.package + "\n");
+    write_file(root + "/.complete", complete_stamp);
   }
-  for (auto& f : list_dir(root + "/boot"))
-    if (f.rfind("vmlinuz-", 0) == 0) k.image = root + "/boot/" + f;
   for (auto& r : list_dir(root + "/lib/modules")) {
     k.release = r;
     k.modules_dir = root + "/lib/modules/" + r;
   }
-  if (k.image.empty()) throw std::runtime_error(pkg + " has no /boot/vmlinuz-*");
+  // vmlinuz: /boot/vmlinuz-<release> up to 6.12, /usr/lib/modules/<release>/vmlinuz since the split.
+  for (auto& f : list_dir(root + "/boot"))
+    if (f.rfind("vmlinuz-", 0) == 0) k.image = root + "/boot/" + f;
+  if (k.image.empty() && !k.modules_dir.empty() && exists(k.modules_dir + "/vmlinuz"))
+    k.image = k.modules_dir + "/vmlinuz";
+  if (k.image.empty())
+    throw std::runtime_error(pkg + " " + version + ": no vmlinuz in /boot or /usr/lib/modules/<release> of " +
+                             join_cmd(packages));
   fill_version();
   log << "kernel: " << name << " = " << pkg << " " << version << " (" << k.version.str() << ")\n";
   return k;
+}
+
+std::string control_field(const std::string& stanza, const std::string& field) {
+  std::stringstream ss(stanza);
+  std::string line;
+  const std::string prefix = field + ":";
+  while (std::getline(ss, line))
+    if (line.rfind(prefix, 0) == 0) return trim(line.substr(prefix.size()));
+  return "";
+}
+
+std::vector<std::string> kernel_packages(const std::string& image_pkg, const std::string& depends) {
+  // The ABI suffix ("6.1.0-50-cloud-amd64", "7.2.13+deb14-cloud-amd64") names the sibling packages.
+  const std::string abi = image_pkg.substr(std::string("linux-image-").size());
+  std::vector<std::string> out = {image_pkg};
+  std::stringstream ss(depends);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    // "a | b (>= 1)": alternatives never name a kernel part; take the first name.
+    item = trim(item);
+    std::string name = item.substr(0, item.find_first_of(" (|"));
+    if (name.rfind("linux-", 0) == 0 && name.size() > abi.size() + 1 &&
+        name.compare(name.size() - abi.size(), abi.size(), abi) == 0 && name[name.size() - abi.size() - 1] == '-' &&
+        std::find(out.begin(), out.end(), name) == out.end())
+      out.push_back(name);
+  }
+  return out;
 }
 
 std::string module_name(const std::string& path) {
@@ -446,9 +512,7 @@ std::string build_initramfs(const KernelInfo& k, const std::string& guest_bin, c
     fs::create_directories(stage + "/" + d);
   fs::copy_file(guest_bin, stage + "/init");
   fs::copy_file(busybox, stage + "/bin/busybox");
-  std::string applets, err;
-  run_capture({busybox, "--list"}, &applets, &err);
-  std::stringstream as(applets);
+  std::stringstream as(run({busybox, "--list"}).out);
   std::string a;
   while (std::getline(as, a))
     if (!a.empty() && a != "busybox" && !exists(stage + "/bin/" + a)) fs::create_symlink("busybox", stage + "/bin/" + a);
@@ -471,19 +535,19 @@ std::string build_initramfs(const KernelInfo& k, const std::string& guest_bin, c
         std::string tool = rel.find(".ko.xz") != std::string::npos    ? "xz"
                            : rel.find(".ko.zst") != std::string::npos ? "zstd"
                                                                       : "gzip";
-        std::string o, e;
-        if (run_capture({"sh", "-c", tool + " -dc " + shell_quote(src) + " > " + shell_quote(dst)}, &o, &e) != 0)
-          throw std::runtime_error("decompressing " + src + ": " + e);
+        auto plain = run({tool, "-dc", src});
+        if (plain.exit_code != 0) throw std::runtime_error("decompressing " + src + ": " + trim(plain.err));
+        write_file(dst, plain.out);
       }
       load_list += "/lib/modules/" + k.release + "/" + dst_rel + "\n";
     }
-    std::string o, e;
-    if (run_capture({"depmod", "-b", stage, k.release}, &o, &e) != 0) throw std::runtime_error("depmod -b: " + e);
+    auto dm = run({"depmod", "-b", stage, k.release});
+    if (dm.exit_code != 0) throw std::runtime_error("depmod -b " + stage + ": " + trim(dm.err));
   }
   write_file(stage + "/etc/fsfault/modules.load", load_list);
   write_file(out_path + ".cpio", cpio_newc(stage));
-  std::string o, e;
-  if (run_capture({"gzip", "-1", "-n", "-f", out_path + ".cpio"}, &o, &e) != 0) throw std::runtime_error("gzip: " + e);
+  auto gz = run({"gzip", "-1", "-n", "-f", out_path + ".cpio"});
+  if (gz.exit_code != 0) throw std::runtime_error("gzip: " + trim(gz.err));
   fs::rename(out_path + ".cpio.gz", out_path);
   fs::remove_all(stage);
   return out_path;

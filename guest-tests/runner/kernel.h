@@ -28,6 +28,13 @@ struct KernelInfo {
 KernelInfo provision_kernel(const std::string& name_or_path, const std::string& modules_dir,
                             const std::string& cache_dir, std::ostream& log);
 
+// The value of one field of a Debian control stanza ("" when absent).
+std::string control_field(const std::string& stanza, const std::string& field);
+// The packages that make up a Debian kernel: the image package itself plus every linux-*-ABI
+// dependency with the same ABI suffix (linux-binary, linux-modules, linux-base since the 6.16
+// split; none before it).
+std::vector<std::string> kernel_packages(const std::string& image_pkg, const std::string& depends);
+
 // The version string a bzImage carries (arch/x86/boot/header.S: the setup
 // header's kernel_version field at 0x20e points at it, relative to 0x200).
 std::string bzimage_version(const std::string& path);

@@ -35,6 +35,8 @@ std::string ktap(const std::vector<Result>& results) {
       os << " # TIMEOUT";
     else if (v == Verdict::error)
       os << " # ERROR";
+    else if (v == Verdict::interrupted)
+      os << " # ERROR interrupted";
     os << "\n";
   }
   return os.str();
@@ -63,7 +65,9 @@ std::string junit(const std::vector<Result>& results, const std::string& suite) 
   for (auto& r : results) {
     total += r.outcome.seconds;
     if (r.outcome.verdict == Verdict::fail) ++fail;
-    if (r.outcome.verdict == Verdict::timeout || r.outcome.verdict == Verdict::error) ++err;
+    if (r.outcome.verdict == Verdict::timeout || r.outcome.verdict == Verdict::error ||
+        r.outcome.verdict == Verdict::interrupted)
+      ++err;
     if (r.outcome.verdict == Verdict::skip) ++skip;
   }
   std::ostringstream os;
@@ -91,8 +95,9 @@ std::string junit(const std::vector<Result>& results, const std::string& suite) 
            << "</error>\n";
         break;
       case Verdict::error:
-        os << ">\n      <error type=\"error\" message=\"" << xml_escape(first) << "\">" << xml_escape(body)
-           << "</error>\n";
+      case Verdict::interrupted:
+        os << ">\n      <error type=\"" << verdict_name(r.outcome.verdict) << "\" message=\"" << xml_escape(first)
+           << "\">" << xml_escape(body) << "</error>\n";
         break;
     }
     if (!r.outcome.notes.empty()) {

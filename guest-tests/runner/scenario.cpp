@@ -109,10 +109,18 @@ Scenario parse_scenario_text(const std::string& text, const std::string& file) {
   Scenario s;
   s.file = file;
   auto bad = [&](const std::string& why) { return std::runtime_error(file + ": " + why); };
+  // A value of the wrong type (name = 1, mount = "x", disk = "0", ...) makes
+  // nlohmann throw type_error: report it like every other mistake, with the
+  // file name (found by fuzzing).
+  try {
   if (!j.contains("name") || !j["name"].is_string()) throw bad("missing name");
   s.name = j["name"];
   s.description = j.value("description", std::string());
   s.kernel = j.value("kernel", std::string());
+  // Schedules take a non-negative seed; -9 would wrap to a 64-bit value that
+  // TOML cannot hold in the generated schedule (found by fuzzing).
+  if (j.contains("seed") && !(j["seed"].is_number_integer() && j["seed"].get<long long>() >= 0))
+    throw bad("seed must be a non-negative integer");
   s.seed = j.value("seed", 0ULL);
   s.timeout_s = j.value("timeout", 0);
   if (j.contains("skip")) s.skip = j["skip"].get<std::string>();
@@ -148,6 +156,9 @@ Scenario parse_scenario_text(const std::string& text, const std::string& file) {
     }
   if (j.contains("expect"))
     for (auto& e : j["expect"]) s.expects.push_back(e);
+  } catch (const json::exception& e) {
+    throw bad(std::string("malformed value: ") + e.what());
+  }
   return s;
 }
 
@@ -182,7 +193,7 @@ std::string schedule_toml(const Scenario& s, int disk) {
     o += "\n[[rule]]\n";
     for (auto& [k, v] : r.items()) {
       if (k == "disk") continue;
-      o += k + " = " + toml_value(v) + "\n";
+      o += (bare_key(k) ? k : quote(k)) + " = " + toml_value(v) + "\n";  // quoted: found by fuzzing
     }
   }
   return o;
@@ -200,9 +211,13 @@ KernelVersion parse_kernel_version(const std::string& s) {
   static const std::regex deb(R"(Debian (\d+)\.(\d+)(?:\.(\d+))?)");
   static const std::regex lead(R"(^\s*(\d+)\.(\d+)(?:\.(\d+))?)");
   if (std::regex_search(s, m, deb) || std::regex_search(s, m, lead)) {
-    v.major = std::stoi(m[1]);
-    v.minor = std::stoi(m[2]);
-    v.patch = m[3].matched ? std::stoi(m[3]) : 0;
+    try {
+      v.major = std::stoi(m[1]);
+      v.minor = std::stoi(m[2]);
+      v.patch = m[3].matched ? std::stoi(m[3]) : 0;
+    } catch (const std::out_of_range&) {
+      return KernelVersion{};  // "99999999999.1": not a version (found by fuzzing)
+    }
   }
   return v;
 }

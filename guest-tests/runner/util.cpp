@@ -1,10 +1,7 @@
 #include "guest-tests/runner/util.h"
 
-#include "guest-tests/runner/proc.h"
-
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -67,35 +64,6 @@ std::string join_cmd(const std::vector<std::string>& argv) {
   std::string o;
   for (auto& a : argv) o += (o.empty() ? "" : " ") + shell_quote(a);
   return o;
-}
-
-int run_capture(const std::vector<std::string>& argv, std::string* out, std::string* err) {
-  int outp[2], errp[2];
-  if (pipe2(outp, O_CLOEXEC) < 0) return -1;
-  if (pipe2(errp, O_CLOEXEC) < 0) {
-    close(outp[0]);
-    close(outp[1]);
-    return -1;
-  }
-  SpawnOptions so;
-  so.stdout_fd = outp[1];
-  so.stderr_fd = errp[1];
-  pid_t pid = spawn(argv, so);
-  close(outp[1]);
-  close(errp[1]);
-  if (pid < 0) {
-    close(outp[0]);
-    close(errp[0]);
-    return -1;
-  }
-  std::string o, e;
-  drain_two(outp[0], errp[0], o, e);
-  close(outp[0]);
-  close(errp[0]);
-  int st = wait_child(pid);
-  if (out) *out = o;
-  if (err) *err = e;
-  return st;
 }
 
 std::string which(const std::string& prog) {

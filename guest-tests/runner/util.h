@@ -14,9 +14,6 @@ std::uint64_t fnv1a(const std::string& data, std::uint64_t h = 14695981039346656
 std::string hex64(std::uint64_t v);
 std::string shell_quote(const std::string& s);
 std::string join_cmd(const std::vector<std::string>& argv);  // shell-quoted
-// Runs argv to completion (stdout captured, stderr to `err` when given);
-// returns the exit status (or -1 when it could not start).
-int run_capture(const std::vector<std::string>& argv, std::string* out, std::string* err = nullptr);
 std::string which(const std::string& prog);  // "" when not on PATH
 std::string self_exe();
 std::string dirname_of(const std::string& p);

@@ -1,8 +1,8 @@
 #include "guest-tests/runner/vm.h"
 
 #include "guest-tests/runner/images_glue.h"
-#include "guest-tests/runner/proc.h"
 #include "guest-tests/runner/util.h"
+#include "images/process.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -27,6 +27,9 @@ namespace fs = std::filesystem;
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using images::Child;
+using images::termination_signal;
+using std::chrono::milliseconds;
 
 long long ms_since(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
@@ -52,14 +55,13 @@ int connect_unix(const std::string& path) {
 }
 
 // Bounded retry: the server creates its sockets before it accepts.
-int connect_retry(const std::string& path, int timeout_ms, pid_t server) {
+int connect_retry(const std::string& path, int timeout_ms, Child& server) {
   auto t0 = Clock::now();
   for (;;) {
     int fd = connect_unix(path);
     if (fd >= 0) return fd;
-    int st;
-    if (server > 0 && wait_child_for(server, 0, &st)) return -2;
-    if (ms_since(t0) > timeout_ms || interrupted()) return -1;
+    if (server.running() && server.wait_for(milliseconds(0))) return -2;
+    if (ms_since(t0) > timeout_ms || termination_signal()) return -1;
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
 }
@@ -82,7 +84,7 @@ class LineReader {
       pollfd p{fd_, POLLIN, 0};
       int r = poll(&p, 1, std::min(left, 200));
       if (r < 0 && errno != EINTR) return -1;
-      if (interrupted()) return -1;
+      if (termination_signal()) return -1;
       if (r <= 0) continue;
       char b[65536];
       ssize_t n = read(fd_, b, sizeof b);
@@ -117,7 +119,7 @@ bool send_line(int fd, const std::string& s) {
 int open_out(const std::string& path) { return open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644); }
 
 struct Server {
-  pid_t pid = -1;
+  Child proc;
   int ctl = -1;
   std::unique_ptr<LineReader> reader;
   std::string sock, ctl_sock, fault_log, cmd;
@@ -162,10 +164,17 @@ std::string probe_accel(const KernelInfo& k, const std::string& initramfs, const
                                 "-kernel", k.image, "-initrd", initramfs,
                                 "-append", "console=ttyS0 panic=-1 fsfault.probe=1 rdinit=/init",
                                 "-chardev", "file,id=con,path=" + log, "-serial", "chardev:con"};
-  pid_t pid = spawn(a, {});
+  Child probe;
+  try {
+    probe = Child::spawn(a);
+  } catch (const std::exception& e) {
+    fs::remove_all(dir);
+    if (why) *why = std::string("KVM probe could not start: ") + e.what();
+    return "tcg";
+  }
   bool ok = false;
   auto t0 = Clock::now();
-  while (pid > 0 && ms_since(t0) < probe_s * 1000 && !interrupted()) {
+  while (probe.running() && ms_since(t0) < probe_s * 1000 && !termination_signal()) {
     try {
       if (read_file(log).find("PROBE-OK") != std::string::npos) {
         ok = true;
@@ -173,13 +182,9 @@ std::string probe_accel(const KernelInfo& k, const std::string& initramfs, const
       }
     } catch (...) {
     }
-    int st;
-    if (wait_child_for(pid, 100, &st)) {
-      pid = -1;
-      break;
-    }
+    if (probe.wait_for(milliseconds(100))) break;
   }
-  if (pid > 0) stop_child(pid, 200);
+  probe.stop(milliseconds(200));
   if (!ok) {
     try {
       if (read_file(log).find("PROBE-OK") != std::string::npos) ok = true;
@@ -205,7 +210,7 @@ Outcome run_scenario(const Scenario& s, const RunConfig& c, std::mutex& log_mute
   const std::string art = c.out_dir.empty() ? tmp : c.out_dir;
   fs::create_directories(art);
   std::vector<Server> servers(s.disks.size());
-  pid_t qemu = -1;
+  Child qemu;
   int lsock = -1, chan = -1;
   std::ostringstream commands;
   std::ostringstream runlog;
@@ -214,10 +219,10 @@ Outcome run_scenario(const Scenario& s, const RunConfig& c, std::mutex& log_mute
     // Stop everything we started, in reverse order.
     if (chan >= 0) close(chan);
     if (lsock >= 0) close(lsock);
-    if (qemu > 0) stop_child(qemu, 2000);
+    qemu.stop(milliseconds(2000));
     for (auto& sv : servers) {
       if (sv.ctl >= 0) close(sv.ctl);
-      if (sv.pid > 0) stop_child(sv.pid, 3000);
+      sv.proc.stop(milliseconds(3000));
     }
     // Fault logs (one per disk), tagged with the disk.
     for (size_t i = 0; i < servers.size(); ++i) {
@@ -262,19 +267,28 @@ Outcome run_scenario(const Scenario& s, const RunConfig& c, std::mutex& log_mute
     return out;
   };
 
+  auto interrupted_outcome = [&] {
+    Outcome x;
+    x.verdict = Verdict::interrupted;
+    x.reasons.push_back("interrupted by signal " + std::to_string(termination_signal()) + " after " +
+                        std::to_string(ms_since(t0)) + " ms");
+    return x;
+  };
+
   try {
     // ---- images, schedules, servers ----
     std::vector<std::string> nbd_socks;
     json plan = guest_plan(s);
     for (size_t i = 0; i < s.disks.size(); ++i) {
       ImageRef img = ensure_image(s.disks[i].image, c.recipes_dir, c.image_cache, runlog);
-      json map = json::object();
+      faults::TargetMap map;
       try {
-        map = json::parse(read_file(img.map));
-      } catch (...) {
+        map = faults::TargetMap::load_file(img.map);
+      } catch (const faults::TargetMapError& e) {
+        runlog << "image map: " << e.what() << "\n";
       }
       trace.maps.push_back(map);
-      if (s.disks[i].fs.empty() && map.contains("fs")) plan["disks"][i]["fs"] = map["fs"];
+      if (s.disks[i].fs.empty() && !map.fs.empty()) plan["disks"][i]["fs"] = map.fs;
       fs::copy_file(img.map, art + "/map-d" + std::to_string(i) + ".json", fs::copy_options::overwrite_existing);
       Server& sv = servers[i];
       sv.sock = tmp + "/nbd" + std::to_string(i) + ".sock";
@@ -294,24 +308,28 @@ Outcome run_scenario(const Scenario& s, const RunConfig& c, std::mutex& log_mute
       sv.cmd = join_cmd(argv);
       commands << "# server for disk " << i << "\n" << sv.cmd << "\n";
       int logfd = open_out(art + "/server-d" + std::to_string(i) + ".log");
-      SpawnOptions so;
+      images::ProcessOptions so;
       so.stdout_fd = logfd;
       so.stderr_fd = logfd;
-      sv.pid = spawn(argv, so);
+      try {
+        sv.proc = Child::spawn(argv, so);
+      } catch (...) {
+        if (logfd >= 0) close(logfd);
+        throw;
+      }
       if (logfd >= 0) close(logfd);
-      if (sv.pid < 0) throw std::runtime_error("cannot start " + argv[0]);
       nbd_socks.push_back(sv.sock);
     }
     for (size_t i = 0; i < servers.size(); ++i) {
       Server& sv = servers[i];
-      int fd = connect_retry(sv.sock, 10000, sv.pid);
+      int fd = connect_retry(sv.sock, 10000, sv.proc);
       if (fd < 0)
         throw std::runtime_error("server for disk " + std::to_string(i) +
                                  (fd == -2 ? " exited early (see server-d" : " never listened (see server-d") +
                                  std::to_string(i) + ".log)");
       close(fd);  // a probe connection: the server must tolerate it
       if (!sv.ctl_sock.empty()) {
-        sv.ctl = connect_retry(sv.ctl_sock, 10000, sv.pid);
+        sv.ctl = connect_retry(sv.ctl_sock, 10000, sv.proc);
         if (sv.ctl < 0) throw std::runtime_error("control socket of disk " + std::to_string(i) + " never answered");
         sv.reader = std::make_unique<LineReader>(sv.ctl);
       }
@@ -328,12 +346,16 @@ Outcome run_scenario(const Scenario& s, const RunConfig& c, std::mutex& log_mute
     auto qa = qemu_argv(c, nbd_socks, chsock, console);
     commands << "# qemu\n" << join_cmd(qa) << "\n";
     int qlog = open_out(art + "/qemu.log");
-    SpawnOptions so;
+    images::ProcessOptions so;
     so.stdout_fd = qlog;
     so.stderr_fd = qlog;
-    qemu = spawn(qa, so);
+    try {
+      qemu = Child::spawn(qa, so);
+    } catch (...) {
+      if (qlog >= 0) close(qlog);
+      throw;
+    }
     if (qlog >= 0) close(qlog);
-    if (qemu < 0) throw std::runtime_error("cannot start " + c.qemu);
 
     const int timeout_ms = (s.timeout_s > 0 ? s.timeout_s : c.timeout_s) * 1000;
     auto deadline_left = [&] { return timeout_ms - static_cast<int>(ms_since(t0)); };
@@ -345,23 +367,19 @@ Outcome run_scenario(const Scenario& s, const RunConfig& c, std::mutex& log_mute
         chan = accept4(lsock, nullptr, nullptr, SOCK_CLOEXEC);
         break;
       }
-      int st;
-      if (wait_child_for(qemu, 0, &st)) {
-        qemu = -1;
-        throw std::runtime_error("QEMU exited with status " + std::to_string(st) + " before connecting (see qemu.log)");
+      if (auto st = qemu.wait_for(milliseconds(0)))
+        throw std::runtime_error("QEMU exited with status " + std::to_string(*st) + " before connecting (see qemu.log)");
+      if (termination_signal()) return finish(interrupted_outcome());
+      if (deadline_left() <= 0) {
+        trace.timed_out = true;
+        return finish(judge(s, trace));
       }
-      if (deadline_left() <= 0 || interrupted()) throw std::runtime_error("QEMU never connected the channel");
     }
     std::ofstream records(art + "/records.jsonl");
     LineReader rd(chan);
     bool done = false, eof = false;
     while (!done) {
-      if (interrupted()) {
-        Outcome x;
-        x.verdict = Verdict::error;
-        x.reasons.push_back("interrupted by signal " + std::to_string(interrupted()));
-        return finish(x);
-      }
+      if (termination_signal()) return finish(interrupted_outcome());
       int left = deadline_left();
       if (left <= 0) {
         trace.timed_out = true;
@@ -374,10 +392,8 @@ Outcome run_scenario(const Scenario& s, const RunConfig& c, std::mutex& log_mute
         break;
       }
       if (r == 0) {
-        int st;
-        if (wait_child_for(qemu, 0, &st)) {
-          qemu = -1;
-          runlog << "QEMU exited (" << st << ") before the guest said done\n";
+        if (auto st = qemu.wait_for(milliseconds(0))) {
+          runlog << "QEMU exited (" << *st << ") before the guest said done\n";
           break;
         }
         continue;
@@ -393,10 +409,10 @@ Outcome run_scenario(const Scenario& s, const RunConfig& c, std::mutex& log_mute
       if (type == "hello") {
         trace.kernel_release = j.value("release", std::string());
         runlog << "guest hello after " << ms_since(t0) << " ms: " << trace.kernel_release << "\n";
-        records << line << "\n";
+        records << line << std::endl;  // flushed: records.jsonl is live while the guest runs
         send_line(chan, plan.dump());
       } else if (type == "phase") {
-        records << line << "\n";
+        records << line << std::endl;  // flushed: records.jsonl is live while the guest runs
         std::string name = j.value("name", std::string());
         json reply{{"type", "ack"}, {"ok", true}, {"phase", name}};
         for (size_t i = 0; i < servers.size(); ++i) {
@@ -416,31 +432,29 @@ Outcome run_scenario(const Scenario& s, const RunConfig& c, std::mutex& log_mute
         runlog << "phase " << name << " at " << ms_since(t0) << " ms: " << reply.dump() << "\n";
         send_line(chan, reply.dump());
       } else if (type == "done") {
-        records << line << "\n";
+        records << line << std::endl;  // flushed: records.jsonl is live while the guest runs
         trace.completed = true;
         done = true;
       } else {
-        records << line << "\n";
+        records << line << std::endl;  // flushed: records.jsonl is live while the guest runs
         trace.records.push_back(std::move(j));
       }
     }
     records.close();
     if (eof && !trace.completed) runlog << "channel closed before done\n";
-    if (qemu > 0 && trace.completed) {
-      int st;
-      // The guest powers off; give it a moment, then stop it anyway.
-      if (wait_child_for(qemu, 5000, &st)) qemu = -1;
-    }
+    if (termination_signal()) return finish(interrupted_outcome());
+    if (trace.timed_out) runlog << "timeout after " << ms_since(t0) << " ms: QEMU killed\n";
+    // The guest powers off; give it a moment, then stop it anyway (at once after a timeout).
+    if (trace.completed) qemu.wait_for(milliseconds(5000));
+    qemu.stop(milliseconds(trace.completed ? 2000 : 0));
     // Fault logs are complete only once the servers stopped.
-    for (auto& sv : servers)
-      if (sv.pid > 0) {
-        if (sv.ctl >= 0) {
-          close(sv.ctl);
-          sv.ctl = -1;
-        }
-        stop_child(sv.pid, 3000);
-        sv.pid = -1;
+    for (auto& sv : servers) {
+      if (sv.ctl >= 0) {
+        close(sv.ctl);
+        sv.ctl = -1;
       }
+      sv.proc.stop(milliseconds(3000));
+    }
     for (size_t i = 0; i < servers.size(); ++i)
       if (!servers[i].fault_log.empty())
         for (auto& f : read_jsonl(servers[i].fault_log)) {
@@ -453,6 +467,7 @@ Outcome run_scenario(const Scenario& s, const RunConfig& c, std::mutex& log_mute
       j.notes.push_back("faults were NOT injected: qemu-nbd stand-in (fsfault-nbd not found)");
     return finish(j);
   } catch (const std::exception& e) {
+    if (termination_signal()) return finish(interrupted_outcome());
     Outcome x;
     x.verdict = Verdict::error;
     x.reasons.push_back(e.what());

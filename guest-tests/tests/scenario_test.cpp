@@ -35,6 +35,35 @@ TEST(Scenario, SmokeModelAndSchedule) {
   EXPECT_EQ(t["rule"][0]["phase"].value<std::string>(), "armed");
 }
 
+// Found by fuzz/scenario_fuzzer: a rule key that is not a bare TOML key was
+// written unquoted, so the generated schedule was not valid TOML.
+TEST(Scenario, ScheduleQuotesNonBareRuleKeys) {
+  Scenario s = parse_scenario_text(
+      "name = \"a\"\n[[disk]]\nimage = \"x\"\n[[rule]]\n\"weird key\" = 1\n"
+      "match = { op = \"read\" }\naction = { fail = \"EIO\" }\n",
+      "a.toml");
+  std::string sched = schedule_toml(s, 0);
+  toml::table t;
+  ASSERT_NO_THROW(t = toml::parse(sched)) << sched;
+  EXPECT_EQ(t["rule"][0]["weird key"].value<int64_t>(), 1);
+}
+
+// Found by fuzz/scenario_fuzzer: mistyped values escaped as nlohmann
+// type_error (no file name) instead of std::runtime_error("FILE: ...").
+TEST(Scenario, MistypedValuesNameTheFile) {
+  for (const char* text : {"name = \"a\"\ntimeout = \"x\"\n", "name = \"a\"\nmodules = [1]\n",
+                           "name = \"a\"\n[[disk]]\nimage = 3\n", "name = \"a\"\nexpect = \"x\"\n",
+                           "name = \"a\"\n[[disk]]\nimage = \"x\"\nmount = \"yes\"\n",
+                           "name = \"a\"\nseed = -9\n"}) {  // -9 wrapped to 2^64-9: invalid TOML
+    try {
+      parse_scenario_text(text, "a.toml");
+      ADD_FAILURE() << "accepted: " << text;
+    } catch (const std::runtime_error& e) {
+      EXPECT_EQ(std::string(e.what()).rfind("a.toml: ", 0), 0u) << e.what();
+    }
+  }
+}
+
 TEST(Scenario, Errors) {
   EXPECT_THROW(parse_scenario_text("step = [ { do = \"x\" } ]", "a.toml"), std::runtime_error);  // no name
   EXPECT_THROW(parse_scenario_text("name = \"a\"\nstep = [ { path = \"x\" } ]", "a.toml"), std::runtime_error);
@@ -52,4 +81,8 @@ TEST(KernelGate, Versions) {
   EXPECT_TRUE(kernel_gate("<6.1", v61));
   EXPECT_FALSE(kernel_gate("", v61));
   EXPECT_THROW(kernel_gate(">=abc", v61), std::runtime_error);
+  // Found by fuzz/scenario_fuzzer: numbers beyond int made std::stoi throw
+  // std::out_of_range out of parse_kernel_version.
+  EXPECT_FALSE(parse_kernel_version("99999999999.1").known());
+  EXPECT_THROW(kernel_gate(">=6.99999999999", v61), std::runtime_error);
 }

@@ -16,10 +16,15 @@
 #include "images/process.h"
 #include "images/recipe.h"
 #include "images/sha256.h"
-#include "images/target_map.h"
+#include "faults/request.h"
+#include "faults/target_map.h"
 
 namespace fs = std::filesystem;
 using namespace fsfault::images;
+using fsfault::faults::kSectorSize;
+using fsfault::faults::SectorRange;
+using fsfault::faults::Target;
+using fsfault::faults::TargetMap;
 
 namespace {
 
@@ -56,7 +61,7 @@ const Built& built(const std::string& name) {
   if (it != cache.end()) return it->second;
   fs::path recipe = kRecipes / (name + ".toml");
   Built b{load_recipe(recipe), build_image(recipe, shared_dir()), {}};
-  b.map = load_target_map(b.result.map_path);
+  b.map = TargetMap::load_file(b.result.map_path.string());
   return cache.emplace(name, std::move(b)).first->second;
 }
 
@@ -196,7 +201,7 @@ TEST(Ext4Map, HasTheCatalogueTargetsInTheFixedFormat) {
   EXPECT_FALSE(target(b.map, "superblock").ino);
   // Many small files spread over several inode-table blocks.
   std::set<std::uint64_t> itable_blocks;
-  for (const auto& [n, t] : b.map.targets)
+  for (const auto& [n, t] : b.map.targets())
     if (n.rfind("inode:/data/many/", 0) == 0) itable_blocks.insert(t.ranges[0].first / 8);
   EXPECT_GE(itable_blocks.size(), 10u);
   // The fragmented file really has many extents.
@@ -207,7 +212,7 @@ TEST(Ext4Map, InodeNumbersMatchDebugfsNcheck) {
   const auto& b = built("ext4-basic");
   std::string cmd = "ncheck";
   std::map<std::uint64_t, std::string> expect;
-  for (const auto& [n, t] : b.map.targets) {
+  for (const auto& [n, t] : b.map.targets()) {
     if (n.rfind("inode:", 0) != 0 || n == "inode:/") continue;
     cmd += " " + std::to_string(*t.ino);
     expect[*t.ino] = n.substr(6);
@@ -368,7 +373,7 @@ TEST(XfsMap, InodeNumbersMatchXfsDb) {
     by_path[p] = std::stoull(m[1]);
   }
   std::size_t checked = 0;
-  for (const auto& [n, t] : b.map.targets) {
+  for (const auto& [n, t] : b.map.targets()) {
     if (n.rfind("inode:", 0) != 0 || n == "inode:/") continue;
     auto p = n.substr(6);
     ASSERT_TRUE(by_path.count(p)) << p;

@@ -1,5 +1,7 @@
-// Helpers shared by the nbd-server unit tests: a private temporary directory
-// that is removed with everything in it, and whole-file read/write.
+// Test helpers shared by the nbd-server unit tests (nbd-server/tests/) and the
+// integration tests (tests/nbd/, tests/targets/ via tests/nbd/support.h): a
+// private temporary directory that is removed with everything in it, seeded
+// random bytes, and whole-file read/write. Header-only, gtest-free.
 #pragma once
 
 #include <fcntl.h>
@@ -7,6 +9,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -19,10 +22,13 @@ namespace fsfault::nbd::testing {
 
 class TempDir {
  public:
-  TempDir() {
+  // $TMPDIR/PREFIX.XXXXXX. Unix socket paths are limited to 107 bytes, so a
+  // long $TMPDIR is ignored for /tmp (the integration tests put sockets here).
+  explicit TempDir(const std::string& prefix = "fsfault-test") {
     const char* t = std::getenv("TMPDIR");
-    std::string tmpl = std::string(t && *t ? t : "/tmp") + "/fsfault-unit.XXXXXX";
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+    std::string base = t && *t && std::strlen(t) < 60 ? t : "/tmp";
+    std::string tmpl = base + "/" + prefix + ".XXXXXX";
+    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed for " + tmpl);
     path_ = tmpl;
   }
   ~TempDir() {
@@ -38,10 +44,16 @@ class TempDir {
   std::string path_;
 };
 
+// n bytes from a generator seeded with `seed` (the same bytes on every run).
 inline std::vector<std::uint8_t> random_bytes(std::size_t n, std::uint32_t seed) {
-  std::mt19937 rng(seed);
+  std::mt19937_64 rng(seed);
   std::vector<std::uint8_t> v(n);
-  for (auto& c : v) c = static_cast<std::uint8_t>(rng());
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t x = rng();
+    std::memcpy(v.data() + i, &x, 8);
+  }
+  for (; i < n; ++i) v[i] = static_cast<std::uint8_t>(rng());
   return v;
 }
 

@@ -29,44 +29,6 @@ using Clock = std::chrono::steady_clock;
 
 const char* server_binary() { return FSFAULT_NBD_BIN; }
 
-TempDir::TempDir() {
-  const char* t = std::getenv("TMPDIR");
-  // Unix socket paths are limited to 107 bytes: keep the directory short.
-  std::string base = t && *t && std::strlen(t) < 60 ? t : "/tmp";
-  std::string tmpl = base + "/fsfault-it.XXXXXX";
-  if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-  path_ = tmpl;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
-std::vector<std::uint8_t> random_bytes(std::size_t n, std::uint32_t seed) {
-  std::mt19937_64 rng(seed);
-  std::vector<std::uint8_t> v(n);
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    std::uint64_t x = rng();
-    std::memcpy(v.data() + i, &x, 8);
-  }
-  for (; i < n; ++i) v[i] = static_cast<std::uint8_t>(rng());
-  return v;
-}
-
-void write_file(const std::string& path, const std::vector<std::uint8_t>& data) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  f.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
-  if (!f) throw std::runtime_error("cannot write " + path);
-}
-
-std::vector<std::uint8_t> read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw std::runtime_error("cannot read " + path);
-  return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(f), {});
-}
-
 std::string sha256_file(const std::string& path) {
   RunResult r = run({"sha256sum", path});
   if (r.exit_code != 0 || r.output.size() < 64) {

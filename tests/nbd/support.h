@@ -1,5 +1,5 @@
-// Support for the fsfault-nbd integration tests: a private temp directory, a
-// child-process runner for the real tools (nbdinfo, qemu-io, nbdcopy, ...) and
+// Support for the fsfault-nbd integration tests: the shared temp-dir and file
+// helpers (nbd-server/tests/test_util.h), a child-process runner for the real tools (nbdinfo, qemu-io, nbdcopy, ...) and
 // a fixture that starts the real `fsfault-nbd` binary, waits for its socket
 // and always kills it on teardown (children also die with the test through
 // PR_SET_PDEATHSIG, so a crashed test leaves no orphans).
@@ -14,27 +14,17 @@
 #include <string>
 #include <vector>
 
+#include "nbd-server/tests/test_util.h"
+
 namespace fsfault::it {
 
 // Path of the server binary under test (from CMake: $<TARGET_FILE:fsfault-nbd>).
 const char* server_binary();
 
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
-
-std::vector<std::uint8_t> random_bytes(std::size_t n, std::uint32_t seed);
-void write_file(const std::string& path, const std::vector<std::uint8_t>& data);
-std::vector<std::uint8_t> read_file(const std::string& path);
+using nbd::testing::random_bytes;
+using nbd::testing::read_file;
+using nbd::testing::TempDir;
+using nbd::testing::write_file;
 std::string sha256_file(const std::string& path);  // hex, via sha256sum
 
 struct RunResult {

@@ -1,0 +1,364 @@
+// Hostile clients and exact limits against the real server (complements
+// tests/nbd/hostile_test.cpp, which covers garbage, huge lengths and option
+// floods): slow-loris handshakes, a client that never reads its replies,
+// lengths exactly at and one past each limit, and an overlay whose
+// filesystem fills up. After each test the server is alive, serves a normal
+// client, has reaped every connection, and the golden image is unchanged.
+#include <libnbd.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "tests/load/load_util.h"
+#include "tests/nbd/support.h"
+
+namespace fsfault::it {
+namespace {
+
+using Bytes = std::vector<std::uint8_t>;
+using Clock = std::chrono::steady_clock;
+constexpr std::uint64_t kSize = 40ULL * 1024 * 1024;  // room for a 32 MiB request
+constexpr std::uint32_t kMaxBlock = 32 * 1024 * 1024;  // advertised maximum block size
+constexpr std::uint64_t kMaxDrain = 64ULL * 1024 * 1024;  // WRITE payload drained up to this
+
+void put(Bytes& b, std::uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) b.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+}
+std::uint64_t get(const std::uint8_t* p, int bytes) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) v = (v << 8) | p[i];
+  return v;
+}
+Bytes option(std::uint32_t opt, const Bytes& payload) {
+  Bytes b;
+  put(b, 0x49484156454F5054ULL, 8);
+  put(b, opt, 4);
+  put(b, payload.size(), 4);
+  b.insert(b.end(), payload.begin(), payload.end());
+  return b;
+}
+Bytes go_payload(const std::string& name) {
+  Bytes p;
+  put(p, name.size(), 4);
+  p.insert(p.end(), name.begin(), name.end());
+  put(p, 0, 2);
+  return p;
+}
+Bytes request(std::uint16_t type, std::uint64_t cookie, std::uint64_t off, std::uint32_t len,
+              std::uint16_t flags = 0) {
+  Bytes b;
+  put(b, 0x25609513, 4);
+  put(b, flags, 2);
+  put(b, type, 2);
+  put(b, cookie, 8);
+  put(b, off, 8);
+  put(b, len, 4);
+  return b;
+}
+
+class HostileLimitsTest : public ServerTest {
+ protected:
+  void SetUp() override {
+    img_ = make_image("golden.img", kSize, 5);
+    golden_sha_ = sha256_file(img_);
+  }
+  void TearDown() override {
+    for (int fd : fds_) ::close(fd);
+    fds_.clear();
+    if (server_ != nullptr && server_->alive()) {
+      expect_still_serving();
+      load::ProcStats after = load::settle(server_->pid(), baseline_);
+      EXPECT_EQ(after.fds, baseline_.fds) << "descriptors leaked";
+      EXPECT_EQ(after.threads, baseline_.threads) << "threads leaked";
+    }
+    EXPECT_EQ(sha256_file(img_), golden_sha_) << "the golden image changed";
+    ServerTest::TearDown();
+  }
+  void start(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"--image", img_, "--export", "disk"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    server_ = &start_server(args);
+    baseline_ = load::settle(server_->pid(), load::proc_stats(server_->pid()), std::chrono::seconds(2));
+  }
+  int raw() {
+    int fd = connect_unix(server_->socket());
+    EXPECT_GE(fd, 0);
+    fds_.push_back(fd);
+    return fd;
+  }
+  void forget(int fd) {
+    ::close(fd);
+    fds_.erase(std::find(fds_.begin(), fds_.end(), fd));
+  }
+  // Greeting read, flags sent (fixed newstyle + no zeroes).
+  int negotiating() {
+    int fd = raw();
+    std::uint8_t g[18];
+    EXPECT_TRUE(recv_exact(fd, g, sizeof g));
+    Bytes f;
+    put(f, 3, 4);
+    EXPECT_TRUE(send_all(fd, f.data(), f.size()));
+    return fd;
+  }
+  // Returns the reply type (0 on EOF) after reading its payload.
+  static std::uint32_t reply(int fd) {
+    std::uint8_t h[20];
+    if (!recv_exact(fd, h, sizeof h)) return 0;
+    Bytes p(get(h + 16, 4));
+    if (!p.empty() && !recv_exact(fd, p.data(), p.size())) return 0;
+    return static_cast<std::uint32_t>(get(h + 12, 4));
+  }
+  int transmitting() {
+    int fd = negotiating();
+    Bytes o = option(7, go_payload("disk"));
+    EXPECT_TRUE(send_all(fd, o.data(), o.size()));
+    std::uint32_t t;
+    while ((t = reply(fd)) == 3) {
+    }
+    EXPECT_EQ(t, 1u) << "GO not acknowledged";
+    return fd;
+  }
+  // Simple reply: error of the request `cookie` (payload of a READ skipped).
+  static std::int64_t simple_reply(int fd, std::uint64_t cookie, std::size_t read_len = 0) {
+    std::uint8_t r[16];
+    if (!recv_exact(fd, r, sizeof r, std::chrono::seconds(30))) return -1;
+    EXPECT_EQ(get(r, 4), 0x67446698u);
+    EXPECT_EQ(get(r + 8, 8), cookie);
+    auto err = static_cast<std::int64_t>(get(r + 4, 4));
+    if (err == 0 && read_len > 0) {
+      Bytes data(read_len);
+      if (!recv_exact(fd, data.data(), data.size(), std::chrono::seconds(30))) return -1;
+    }
+    return err;
+  }
+  void expect_still_serving() {
+    ASSERT_TRUE(server_->alive()) << "the server died:\n" << server_->log();
+    nbd_handle* h = nbd_create();
+    ASSERT_NE(h, nullptr);
+    nbd_set_export_name(h, "disk");
+    ASSERT_EQ(nbd_connect_unix(h, server_->socket().c_str()), 0) << nbd_get_error();
+    std::vector<char> buf(1 << 20);
+    EXPECT_EQ(nbd_pread(h, buf.data(), buf.size(), 0, 0), 0) << nbd_get_error();
+    EXPECT_EQ(nbd_pwrite(h, buf.data(), 4096, 8192, 0), 0) << nbd_get_error();
+    nbd_shutdown(h, 0);
+    nbd_close(h);
+  }
+
+  std::string img_, golden_sha_;
+  ServerProcess* server_ = nullptr;
+  load::ProcStats baseline_;
+  std::vector<int> fds_;
+};
+
+TEST_F(HostileLimitsTest, SlowLorisHandshakesAreCutOff) {
+  start({"--handshake-timeout", "2"});
+  std::vector<int> silent;
+  for (int i = 0; i < 16; ++i) {
+    int fd = raw();
+    std::uint8_t g[18];
+    ASSERT_TRUE(recv_exact(fd, g, sizeof g));
+    ASSERT_TRUE(send_all(fd, "\0\0", 2));  // half of the client flags, then nothing
+    silent.push_back(fd);
+  }
+  int stalled_option = negotiating();
+  Bytes o = option(3, {});
+  ASSERT_TRUE(send_all(stalled_option, o.data(), 10));  // an option header cut short
+  expect_still_serving();  // the stalled handshakes do not block anybody
+  for (int fd : silent) EXPECT_TRUE(wait_closed(fd, std::chrono::seconds(10)));
+  EXPECT_TRUE(wait_closed(stalled_option, std::chrono::seconds(10)));
+}
+
+// A client that trickles one byte per second never lets a single recv() wait
+// out the timeout: the timeout must bound the whole negotiation.
+TEST_F(HostileLimitsTest, TrickledHandshakeIsCutOffToo) {
+  start({"--handshake-timeout", "2"});
+  int fd = negotiating();
+  Bytes o = option(3, {});
+  const auto t0 = Clock::now();
+  bool closed = false;
+  for (std::size_t i = 0; i < o.size() && !closed; ++i) {
+    if (::send(fd, &o[i], 1, MSG_NOSIGNAL) != 1) closed = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(900));
+    char c;
+    ssize_t n = ::recv(fd, &c, 1, MSG_DONTWAIT);
+    if (n == 0) closed = true;
+  }
+  if (!closed) closed = wait_closed(fd, std::chrono::seconds(5));
+  EXPECT_TRUE(closed) << "a handshake trickled over "
+                      << std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - t0).count()
+                      << " s outlived --handshake-timeout 2";
+}
+
+// A client that sends READs and never reads the replies fills its socket; the
+// server must keep serving everybody else, and free the connection when the
+// client goes away.
+TEST_F(HostileLimitsTest, ClientThatStopsReadingDoesNotWedgeOthers) {
+  start({"--threads", "4"});
+  int fd = transmitting();
+  Bytes reqs;
+  for (std::uint64_t i = 0; i < 64; ++i) {
+    Bytes r = request(0, i, (i % 32) * (1 << 20), 1 << 20);
+    reqs.insert(reqs.end(), r.begin(), r.end());
+  }
+  ASSERT_TRUE(send_all(fd, reqs.data(), reqs.size()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // its workers block in sendmsg
+  for (int i = 0; i < 5; ++i) expect_still_serving();
+  forget(fd);  // now the blocked writes fail and the connection ends
+}
+
+// The same stalled client must not keep SIGTERM from stopping the server.
+TEST_F(HostileLimitsTest, SigtermWithAStalledReaderStillExits) {
+  start({"--threads", "4"});
+  int fd = transmitting();
+  Bytes reqs;
+  for (std::uint64_t i = 0; i < 64; ++i) {
+    Bytes r = request(0, i, 0, 1 << 20);
+    reqs.insert(reqs.end(), r.begin(), r.end());
+  }
+  ASSERT_TRUE(send_all(fd, reqs.data(), reqs.size()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  int status = 0;
+  EXPECT_TRUE(server_->signal_and_wait(SIGTERM, &status, std::chrono::seconds(20)))
+      << "fsfault-nbd did not exit on SIGTERM while a client stopped reading:\n"
+      << server_->log();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+  server_ = nullptr;
+}
+
+TEST_F(HostileLimitsTest, RequestLengthsAtAndPastEveryLimit) {
+  start();
+  int fd = transmitting();
+  std::uint64_t cookie = 1;
+  auto roundtrip = [&](std::uint16_t type, std::uint64_t off, std::uint32_t len, std::uint16_t flags,
+                       std::size_t payload) {
+    Bytes r = request(type, cookie, off, len, flags);
+    EXPECT_TRUE(send_all(fd, r.data(), r.size()));
+    if (payload > 0) {
+      Bytes zeros(1 << 20, 0x5a);
+      for (std::size_t left = payload; left > 0;) {
+        std::size_t n = std::min(left, zeros.size());
+        EXPECT_TRUE(send_all(fd, zeros.data(), n));
+        left -= n;
+      }
+    }
+    return simple_reply(fd, cookie++, type == 0 ? len : 0);
+  };
+  // READ: exactly the maximum block size works; one byte more is EINVAL, or
+  // EOVERFLOW with DF (DF is refused without structured replies: EINVAL).
+  EXPECT_EQ(roundtrip(0, 0, kMaxBlock, 0, 0), 0);
+  EXPECT_EQ(roundtrip(0, 0, kMaxBlock + 1, 0, 0), 22);
+  // Bounds: the last byte works, one past the end does not.
+  EXPECT_EQ(roundtrip(0, kSize - 1, 1, 0, 0), 0);
+  EXPECT_EQ(roundtrip(0, kSize, 1, 0, 0), 22);
+  EXPECT_EQ(roundtrip(0, kSize - 1, 2, 0, 0), 22);
+  EXPECT_EQ(roundtrip(1, kSize - 1, 2, 0, 2), 28);  // write past the end: ENOSPC
+  EXPECT_EQ(roundtrip(4, kSize - 512, 1024, 0, 0), 28);  // trim past the end
+  EXPECT_EQ(roundtrip(0, ~0ULL - 10, 512, 0, 0), 22);  // offset + length overflows
+  // WRITE: the maximum block size works; above it the payload is drained and
+  // refused with EINVAL up to 64 MiB, and the connection stays in sync.
+  EXPECT_EQ(roundtrip(1, 0, kMaxBlock, 0, kMaxBlock), 0);
+  EXPECT_EQ(roundtrip(1, 0, kMaxBlock + 1, 0, kMaxBlock + 1), 22);
+  EXPECT_EQ(roundtrip(1, 0, static_cast<std::uint32_t>(kMaxDrain), 0, kMaxDrain), 22);
+  EXPECT_EQ(roundtrip(0, 0, 4096, 0, 0), 0) << "out of sync after the drained writes";
+  // One byte past the drain limit: the connection is closed.
+  Bytes w = request(1, cookie, 0, static_cast<std::uint32_t>(kMaxDrain + 1));
+  ASSERT_TRUE(send_all(fd, w.data(), w.size()));
+  EXPECT_TRUE(wait_closed(fd, std::chrono::seconds(10)));
+}
+
+TEST_F(HostileLimitsTest, OptionLengthsAndNamesAtTheirLimits) {
+  start({"--max-options", "1000"});
+  int fd = negotiating();
+  // Option payload: 64 KiB is read and parsed (an invalid INFO: ERR_INVALID);
+  // one byte more is skipped with ERR_TOO_BIG.
+  Bytes at = option(6, Bytes(64 * 1024, 0));
+  ASSERT_TRUE(send_all(fd, at.data(), at.size()));
+  EXPECT_EQ(reply(fd), 0x80000003u) << "NBD_REP_ERR_INVALID";
+  Bytes past = option(6, Bytes(64 * 1024 + 1, 0));
+  ASSERT_TRUE(send_all(fd, past.data(), past.size()));
+  EXPECT_EQ(reply(fd), 0x80000009u) << "NBD_REP_ERR_TOO_BIG";
+  // Export names: 4096 bytes is a valid (unknown) name, 4097 is invalid.
+  Bytes n4096 = option(6, go_payload(std::string(4096, 'x')));
+  ASSERT_TRUE(send_all(fd, n4096.data(), n4096.size()));
+  EXPECT_EQ(reply(fd), 0x80000006u) << "NBD_REP_ERR_UNKNOWN";
+  Bytes n4097 = option(6, go_payload(std::string(4097, 'x')));
+  ASSERT_TRUE(send_all(fd, n4097.data(), n4097.size()));
+  EXPECT_EQ(reply(fd), 0x80000003u) << "NBD_REP_ERR_INVALID";
+  // Still in sync: GO works.
+  Bytes go = option(7, go_payload("disk"));
+  ASSERT_TRUE(send_all(fd, go.data(), go.size()));
+  std::uint32_t t;
+  while ((t = reply(fd)) == 3) {
+  }
+  EXPECT_EQ(t, 1u);
+}
+
+TEST_F(HostileLimitsTest, ConnectionLimitRefusesTheExtraClient) {
+  start({"--max-connections", "4"});
+  std::vector<int> held;
+  for (int i = 0; i < 4; ++i) held.push_back(transmitting());
+  int extra = raw();
+  EXPECT_TRUE(wait_closed(extra, std::chrono::seconds(5))) << "a 5th connection was served";
+  for (int fd : held) forget(fd);
+}
+
+// The overlay's filesystem fills up: writes fail with ENOSPC, reads and the
+// server go on. Needs root for a small tmpfs (skipped otherwise).
+TEST_F(HostileLimitsTest, OverlayDiskFullGivesEnospcAndTheServerSurvives) {
+  std::string mnt = dir_.file("small");
+  ASSERT_EQ(::mkdir(mnt.c_str(), 0700), 0);
+  if (::mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=4m,mode=0700") != 0) {
+    GTEST_SKIP() << "cannot mount a tmpfs (" << std::strerror(errno) << "); needs root";
+  }
+  struct Unmount {
+    std::string p;
+    ~Unmount() { ::umount2(p.c_str(), MNT_DETACH); }
+  } unmount{mnt};
+  // Not start_server(): it puts the overlay in the test's directory.
+  servers_.push_back(std::make_unique<ServerProcess>());
+  ASSERT_TRUE(servers_.back()->start({"--image", img_, "--export", "disk", "--overlay-dir", mnt},
+                                     dir_.file("full.sock"), dir_.file("full.log")));
+  server_ = servers_.back().get();
+  baseline_ = load::settle(server_->pid(), load::proc_stats(server_->pid()), std::chrono::seconds(2));
+  nbd_handle* h = nbd_create();
+  ASSERT_NE(h, nullptr);
+  nbd_set_export_name(h, "disk");
+  ASSERT_EQ(nbd_connect_unix(h, server_->socket().c_str()), 0) << nbd_get_error();
+  std::vector<char> buf(1 << 20, 0x33);
+  int enospc = 0, ok = 0;
+  for (std::uint64_t off = 0; off + buf.size() <= 16 * (1 << 20); off += buf.size()) {
+    if (nbd_pwrite(h, buf.data(), buf.size(), off, 0) == 0) {
+      ++ok;
+    } else {
+      EXPECT_EQ(nbd_get_errno(), ENOSPC) << nbd_get_error();
+      ++enospc;
+    }
+  }
+  EXPECT_GT(ok, 0);
+  EXPECT_GT(enospc, 0) << "16 MiB fitted in a 4 MiB tmpfs?";
+  std::printf("[ figures  ] overlay on a 4 MiB tmpfs: %d MiB written, %d MiB refused with ENOSPC\n", ok,
+              enospc);
+  // Reads still work, including of what was written.
+  std::vector<char> back(4096);
+  EXPECT_EQ(nbd_pread(h, back.data(), back.size(), 0, 0), 0) << nbd_get_error();
+  EXPECT_EQ(back[0], 0x33);
+  nbd_shutdown(h, 0);
+  nbd_close(h);
+  // TearDown writes 4 KiB more (expect_still_serving); free room first.
+  nbd_handle* t = nbd_create();
+  nbd_set_export_name(t, "disk");
+  ASSERT_EQ(nbd_connect_unix(t, server_->socket().c_str()), 0);
+  EXPECT_EQ(nbd_trim(t, 4 << 20, 0, 0), 0) << nbd_get_error();
+  nbd_close(t);
+}
+
+}  // namespace
+}  // namespace fsfault::it

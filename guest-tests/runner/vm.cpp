@@ -173,6 +173,7 @@ std::string probe_accel(const KernelInfo& k, const std::string& initramfs, const
     return "tcg";
   }
   bool ok = false;
+  std::optional<int> exited;  // QEMU ended on its own (e.g. KVM refused)
   auto t0 = Clock::now();
   while (probe.running() && ms_since(t0) < probe_s * 1000 && !termination_signal()) {
     try {
@@ -182,8 +183,10 @@ std::string probe_accel(const KernelInfo& k, const std::string& initramfs, const
       }
     } catch (...) {
     }
-    if (probe.wait_for(milliseconds(100))) break;
+    exited = probe.wait_for(milliseconds(100));
+    if (exited) break;
   }
+  const long long probe_ms = ms_since(t0);
   probe.stop(milliseconds(200));
   if (!ok) {
     try {
@@ -192,8 +195,16 @@ std::string probe_accel(const KernelInfo& k, const std::string& initramfs, const
     }
   }
   fs::remove_all(dir);
-  if (why) *why = ok ? "KVM probe boot reached userspace" : "KVM probe boot did not reach userspace within " +
-                                                              std::to_string(probe_s) + " s";
+  if (why) {
+    if (ok) {
+      *why = "KVM probe boot reached userspace";
+    } else if (exited) {
+      *why = "KVM probe: QEMU exited with status " + std::to_string(*exited) + " after " +
+             std::to_string(probe_ms) + " ms without reaching userspace";
+    } else {
+      *why = "KVM probe boot did not reach userspace within " + std::to_string(probe_s) + " s";
+    }
+  }
   return ok ? "kvm" : "tcg";
 }
 

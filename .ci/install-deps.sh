@@ -5,6 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config clang
+  libclang-rt-14-dev  # libFuzzer and the TSan runtime for clang (make fuzz)
   libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
   libnbd-dev libnbd-bin nbdkit
   libtomlplusplus-dev nlohmann-json3-dev libcli11-dev

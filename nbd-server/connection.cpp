@@ -25,6 +25,8 @@ void Connection::stop() {
   shutdown_read(fd_);
 }
 
+void Connection::abort() { shutdown_both(fd_); }
+
 void Connection::close_now(const std::string& why) {
   log::info("{}: closing: {}", peer_, why);
   shutdown_both(fd_);
@@ -34,9 +36,9 @@ void Connection::serve() {
   std::string why;
   // A client that stalls during negotiation (slow loris) is cut off; once in
   // the transmission phase an idle client may wait as long as it likes.
-  set_receive_timeout(fd_, limits_.handshake_timeout_s);
+  in_.set_deadline_ms(limits_.handshake_timeout_s * 1000);
   auto session = negotiate(fd_, in_, exports_, limits_.negotiation, why);
-  set_receive_timeout(fd_, 0);
+  in_.set_deadline_ms(0);
   if (!session) {
     log::info("{}: negotiation ended: {}", peer_, why);
     finished_.store(true);

@@ -37,6 +37,9 @@ class Connection {
   // Asks the connection to finish: in-flight requests complete and are
   // answered, no new request is read. Safe from any thread.
   void stop();
+  // Ends the connection now, replies still unsent included: for a client
+  // that stopped reading and would keep workers blocked in sendmsg forever.
+  void abort();
   bool finished() const { return finished_.load(); }
 
  private:

@@ -62,7 +62,8 @@ int main(int argc, char** argv) {
   app.add_option("--overlay-dir", overlay_dir,
                  "Directory for the (unlinked, sparse) overlay file; default $TMPDIR or /var/tmp");
   app.add_option("--threads", cfg.connection.workers,
-                 "Requests processed concurrently per connection")
+                 "Requests processed concurrently per connection (= requests in flight per\n"
+                 "connection; further pipelined requests wait in the socket)")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
   app.add_option("--max-connections", cfg.max_connections, "Connections served at once; more are closed")
@@ -71,12 +72,26 @@ int main(int argc, char** argv) {
   app.add_option("--max-options", cfg.connection.negotiation.max_options,
                  "Options a client may send before GO/EXPORT_NAME")
       ->capture_default_str();
+  app.add_option("--max-option-length", cfg.connection.negotiation.max_option_length,
+                 "Largest option payload (bytes) read during negotiation; longer ones are\n"
+                 "skipped and refused with NBD_REP_ERR_TOO_BIG")
+      ->capture_default_str()
+      ->check(CLI::Range(4096u, 16u * 1024 * 1024));
+  app.add_option("--max-write-drain", cfg.connection.max_discard,
+                 "A WRITE over the maximum request size (32 MiB) is read and refused with EINVAL\n"
+                 "up to this many bytes; a longer one closes the connection")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint64_t{kMaxBlockSize}, std::uint64_t{1} << 32));
   app.add_option("--handshake-timeout", cfg.connection.handshake_timeout_s,
                  "Seconds a client may take to finish negotiation (0 = no limit)")
       ->capture_default_str();
   app.add_flag("-v,--verbose", verbose, "Log every option and connection event");
   app.add_flag("-q,--quiet", quiet, "Log only errors");
   app.get_option("--write-through")->excludes("--read-only");
+  app.footer(
+      "Limits: a READ or WRITE may move at most 32 MiB (the maximum block size advertised\n"
+      "with NBD_INFO_BLOCK_SIZE); longer ones get EINVAL. Export names and meta-context\n"
+      "queries are at most 4096 bytes. Every limit above has a safe default.");
 
   CLI11_PARSE(app, argc, argv);
   log::set_level(quiet ? log::Level::Error : verbose ? log::Level::Debug : log::Level::Info);

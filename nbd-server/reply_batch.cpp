@@ -3,6 +3,8 @@
 #include "nbd-server/protocol.h"
 #include "nbd-server/socket_io.h"
 
+#include <stdexcept>
+
 namespace fsfault::nbd {
 
 ReplyBatch::ReplyBatch(bool structured, std::size_t capacity)
@@ -14,6 +16,8 @@ ReplyBatch::ReplyBatch(bool structured, std::size_t capacity)
 
 void ReplyBatch::add(const RequestHeader& h, const Outcome& out,
                      std::span<const std::uint8_t> data, std::uint32_t base_allocation_id) {
+  // One more would reallocate headers_ and leave earlier iovecs dangling.
+  if (headers_.size() == capacity_) throw std::length_error("ReplyBatch: more replies than its capacity");
   auto& hdr = headers_.emplace_back();
   auto push = [this](const void* p, std::size_t n) {
     if (n > 0) iov_.push_back({const_cast<void*>(p), n});

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <stdexcept>
 #include <system_error>
@@ -93,11 +94,13 @@ Server::Server(ServerConfig cfg, const ExportTable& exports, ControlHandler cont
     : cfg_(std::move(cfg)), exports_(exports), control_(std::move(control)) {
   wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake_fd_ < 0) throw_errno("eventfd");
+  reap_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (reap_fd_ < 0) throw_errno("eventfd");
 }
 
 Server::~Server() {
   reap(true);
-  for (int fd : {unix_fd_, tcp_fd_, control_fd_, wake_fd_, signal_fd_}) {
+  for (int fd : {unix_fd_, tcp_fd_, control_fd_, wake_fd_, signal_fd_, reap_fd_}) {
     if (fd >= 0) ::close(fd);
   }
   if (!cfg_.unix_path.empty()) ::unlink(cfg_.unix_path.c_str());
@@ -128,6 +131,7 @@ void Server::run(bool handle_signals) {
   for (;;) {
     std::vector<pollfd> fds;
     fds.push_back({wake_fd_, POLLIN, 0});
+    fds.push_back({reap_fd_, POLLIN, 0});
     if (signal_fd_ >= 0) fds.push_back({signal_fd_, POLLIN, 0});
     if (unix_fd_ >= 0) fds.push_back({unix_fd_, POLLIN, 0});
     if (tcp_fd_ >= 0) fds.push_back({tcp_fd_, POLLIN, 0});
@@ -139,7 +143,10 @@ void Server::run(bool handle_signals) {
     bool stop = false;
     for (const auto& p : fds) {
       if (!(p.revents & (POLLIN | POLLERR | POLLHUP))) continue;
-      if (p.fd == wake_fd_) {
+      if (p.fd == reap_fd_) {
+        std::uint64_t n;
+        (void)!::read(reap_fd_, &n, sizeof n);  // reap(false) above did the work
+      } else if (p.fd == wake_fd_) {
         stop = true;
       } else if (p.fd == signal_fd_) {
         signalfd_siginfo si{};
@@ -184,7 +191,13 @@ void Server::accept_client(int listen_fd, bool is_tcp) {
   std::string peer = fmt::format("conn#{}", ++next_id_);
   auto conn = std::make_unique<Connection>(fd, peer, exports_, cfg_.connection);
   Connection* raw = conn.get();
-  clients_.push_back({std::move(conn), std::thread([raw] { raw->serve(); })});
+  clients_.push_back({std::move(conn), std::thread([this, raw] {
+                        raw->serve();
+                        // Without this the client waited up to the 1 s poll
+                        // timeout for its socket to close (found by the load tests).
+                        std::uint64_t one = 1;
+                        (void)!::write(reap_fd_, &one, sizeof one);
+                      })});
 }
 
 void Server::accept_control() {
@@ -225,6 +238,20 @@ void Server::reap(bool all) {
     // Joined outside control_mu_: the threads take it on their way out.
     for (auto& t : control_threads_) t.join();
     control_threads_.clear();
+  }
+  if (all) {
+    // In-flight requests get a grace period to finish and be answered; a
+    // client that stopped reading its replies would block that forever.
+    const auto deadline = std::chrono::steady_clock::now() + kStopGrace;
+    for (auto& c : clients_) {
+      while (!c.conn->finished() && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      if (!c.conn->finished()) {
+        log::warn("a client is not reading its replies: dropping it to stop");
+        c.conn->abort();
+      }
+    }
   }
   for (auto it = clients_.begin(); it != clients_.end();) {
     if (all || it->conn->finished()) {

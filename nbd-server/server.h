@@ -3,6 +3,7 @@
 // (in-flight requests finish, sockets are removed).
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <list>
 #include <memory>
@@ -46,11 +47,16 @@ class Server {
   void accept_client(int listen_fd, bool is_tcp);
   void accept_control();
   void reap(bool all);
+  // How long a stop waits for in-flight requests before dropping clients.
+  static constexpr std::chrono::seconds kStopGrace{5};
 
   ServerConfig cfg_;
   const ExportTable& exports_;
   ControlHandler control_;
   int unix_fd_ = -1, tcp_fd_ = -1, control_fd_ = -1, wake_fd_ = -1, signal_fd_ = -1;
+  // Written by a connection's thread when it ends, so run() reaps it (joins
+  // the thread, closes the socket) at once instead of at the next poll timeout.
+  int reap_fd_ = -1;
   int tcp_port_ = 0;
   struct Client {
     std::unique_ptr<Connection> conn;

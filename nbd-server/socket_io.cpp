@@ -9,9 +9,31 @@
 
 namespace fsfault::nbd {
 
+void SocketReader::set_deadline_ms(unsigned ms) {
+  has_deadline_ = ms > 0;
+  deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  if (!has_deadline_) set_receive_timeout(fd_, 0);
+}
+
+bool SocketReader::arm_deadline() {
+  if (!has_deadline_) return true;
+  auto left = std::chrono::duration_cast<std::chrono::microseconds>(
+      deadline_ - std::chrono::steady_clock::now());
+  if (left.count() <= 0) {
+    errno = ETIMEDOUT;
+    return false;
+  }
+  struct timeval tv {};
+  tv.tv_sec = static_cast<time_t>(left.count() / 1000000);
+  tv.tv_usec = static_cast<suseconds_t>(left.count() % 1000000);
+  ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return true;
+}
+
 bool SocketReader::fill() {
   begin_ = end_ = 0;
   for (;;) {
+    if (!arm_deadline()) return false;
     ssize_t n = ::recv(fd_, buf_.data(), buf_.size(), 0);
     if (n > 0) {
       end_ = static_cast<std::size_t>(n);
@@ -28,6 +50,7 @@ bool SocketReader::read_exact(void* dst, std::size_t n) {
     if (begin_ == end_) {
       // Large payloads go straight to the destination.
       if (n >= buf_.size()) {
+        if (!arm_deadline()) return false;
         ssize_t r = ::recv(fd_, out, n, MSG_WAITALL);
         if (r > 0) {
           out += r;

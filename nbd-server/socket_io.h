@@ -5,6 +5,7 @@
 
 #include <sys/uio.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -18,13 +19,21 @@ class SocketReader {
   bool read_exact(void* dst, std::size_t n);
   // Reads and drops n bytes.
   bool discard(std::uint64_t n);
+  // Every later read must finish within `ms` milliseconds in total (0 = no
+  // deadline): bounds a whole exchange, not each recv(2), so a client
+  // trickling one byte at a time is cut off too.
+  void set_deadline_ms(unsigned ms);
   int fd() const { return fd_; }
   // Bytes already received and not yet consumed.
   std::size_t buffered() const { return end_ - begin_; }
 
  private:
   bool fill();
+  // Before each recv: arms SO_RCVTIMEO with the time left; false when none is.
+  bool arm_deadline();
   int fd_;
+  std::chrono::steady_clock::time_point deadline_{};
+  bool has_deadline_ = false;
   std::vector<std::uint8_t> buf_;
   std::size_t begin_ = 0, end_ = 0;
 };

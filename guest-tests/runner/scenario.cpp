@@ -105,14 +105,32 @@ Scenario parse_scenario_text(const std::string& text, const std::string& file) {
     os << file << ":" << e.source().begin.line << ": " << e.description();
     throw std::runtime_error(os.str());
   }
+  // Arrays of tables ([[expect]], [[rule]], [[disk]], step = [ {...} ]) must
+  // be exactly that: `expect = "x"` used to be accepted and judged as nothing
+  // (a scenario whose expectations vanish cannot fail). Name file:line:col.
+  for (const char* key : {"expect", "rule", "disk", "step", "file"}) {
+    const toml::node* n = t.get(key);
+    if (!n) continue;
+    auto at = [&](const toml::node& where, const std::string& why) {
+      std::ostringstream os;
+      os << file << ":" << where.source().begin.line << ":" << where.source().begin.column << ": " << why;
+      return std::runtime_error(os.str());
+    };
+    const toml::array* a = n->as_array();
+    if (!a) throw at(*n, std::string(key) + " must be an array of tables ([[" + key + "]] or " + key + " = [ { ... } ])");
+    for (auto&& e : *a)
+      if (!e.is_table()) throw at(e, std::string("every ") + key + " entry must be a table");
+  }
   json j = to_json(t);
   Scenario s;
   s.file = file;
   auto bad = [&](const std::string& why) { return std::runtime_error(file + ": " + why); };
   // A value of the wrong type (name = 1, mount = "x", disk = "0", ...) makes
   // nlohmann throw type_error: report it like every other mistake, with the
-  // file name (found by fuzzing).
+  // file name (found by fuzzing). dump() rejects invalid UTF-8 here rather
+  // than when the plan is sent to the guest.
   try {
+    (void)j.dump();
   if (!j.contains("name") || !j["name"].is_string()) throw bad("missing name");
   s.name = j["name"];
   s.description = j.value("description", std::string());
@@ -148,6 +166,9 @@ Scenario parse_scenario_text(const std::string& text, const std::string& file) {
       }
       s.disks.push_back(ds);
     }
+  // guest_plan() names disks /dev/vda../dev/vdz (found by fuzzing: a 27th disk
+  // became "/dev/vd\x7b", the 32nd invalid UTF-8).
+  if (s.disks.size() > 26) throw bad("at most 26 [[disk]] tables");
   if (j.contains("rule"))
     for (auto& r : j["rule"]) {
       int disk = r.value("disk", 0);

@@ -317,7 +317,21 @@ TEST(JudgeCatalogue, IsolationFailsWhenErrorsMergeAcrossFilesystems) {
   Outcome o = judge(s, t);
   EXPECT_EQ(o.verdict, Verdict::fail);
   EXPECT_TRUE(mentions(o, "event FS_ERROR on disk 1: expected count 1, saw 0")) << first_reason(o);
-  EXPECT_TRUE(mentions(o, "error_count: expected 3, saw 4"));
+  EXPECT_TRUE(mentions(o, "expected sum of error_count 3, saw 4")) << first_reason(o);
+
+  // 7.x: disk 0's burst split over two events by the fserror workqueue (seen
+  // once on 7.2.13) is not a cross-fsid merge: still a pass.
+  t = recorded_dir("isolation-two-disks", 2);
+  evs = events_of(t, "FS_ERROR");
+  d0 = (*evs[0])["disk"] == 0 ? evs[0] : evs[1];
+  (*d0)["error_count"] = 1;
+  json second = *d0;
+  second["error"] = 74;
+  second["error_count"] = 2;
+  second["ino"] = 70;
+  t.records.push_back(second);
+  Outcome split = judge(s, t);
+  EXPECT_EQ(split.verdict, Verdict::pass) << first_reason(split);
 
   // The right count but disk 1's handle on disk 0's event.
   t = recorded_dir("isolation-two-disks", 2);

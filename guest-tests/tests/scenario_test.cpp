@@ -54,14 +54,35 @@ TEST(Scenario, MistypedValuesNameTheFile) {
   for (const char* text : {"name = \"a\"\ntimeout = \"x\"\n", "name = \"a\"\nmodules = [1]\n",
                            "name = \"a\"\n[[disk]]\nimage = 3\n", "name = \"a\"\nexpect = \"x\"\n",
                            "name = \"a\"\n[[disk]]\nimage = \"x\"\nmount = \"yes\"\n",
-                           "name = \"a\"\nseed = -9\n"}) {  // -9 wrapped to 2^64-9: invalid TOML
+                           "name = \"a\"\nseed = -9\n",
+                           "name = \"a\"\ndescription = \"\xc3\"\n"}) {  // invalid UTF-8  // -9 wrapped to 2^64-9: invalid TOML
     try {
       parse_scenario_text(text, "a.toml");
       ADD_FAILURE() << "accepted: " << text;
     } catch (const std::runtime_error& e) {
-      EXPECT_EQ(std::string(e.what()).rfind("a.toml: ", 0), 0u) << e.what();
+      EXPECT_EQ(std::string(e.what()).rfind("a.toml:", 0), 0u) << e.what();
     }
   }
+  // A mistyped array-of-tables names file:line:col of the offending value.
+  for (auto [text, where] : {std::pair{"name = \"a\"\nexpect = \"x\"\n", "a.toml:2:10: "},
+                             std::pair{"name = \"a\"\nexpect = [1]\n", "a.toml:2:11: "},
+                             std::pair{"name = \"a\"\nstep = [ \"x\" ]\n", "a.toml:2:10: "}}) {
+    try {
+      parse_scenario_text(text, "a.toml");
+      ADD_FAILURE() << "accepted: " << text;
+    } catch (const std::runtime_error& e) {
+      EXPECT_EQ(std::string(e.what()).rfind(where, 0), 0u) << e.what();
+    }
+  }
+}
+
+// Found by fuzz/scenario_fuzzer: disk 27 and later had no /dev/vdX name.
+TEST(Scenario, AtMost26Disks) {
+  std::string text = "name = \"a\"\n";
+  for (int i = 0; i < 26; ++i) text += "[[disk]]\nimage = \"x\"\n";
+  EXPECT_EQ(guest_plan(parse_scenario_text(text, "a.toml"))["disks"][25]["dev"], "/dev/vdz");
+  text += "[[disk]]\nimage = \"x\"\n";
+  EXPECT_THROW(parse_scenario_text(text, "a.toml"), std::runtime_error);
 }
 
 TEST(Scenario, Errors) {

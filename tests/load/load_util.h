@@ -10,6 +10,7 @@
 #include <fstream>
 #include <string>
 #include <thread>
+#include <unistd.h>
 
 namespace fsfault::load {
 
@@ -50,6 +51,48 @@ inline ProcStats settle(pid_t pid, const ProcStats& baseline,
     s = proc_stats(pid);
   }
   return s;
+}
+
+// The baseline of an idle server: waits until it runs only its main thread
+// (start-up probes and earlier clients reaped), then samples.
+inline ProcStats quiet_baseline(pid_t pid) {
+  ProcStats idle;
+  idle.fds = 1 << 30;
+  idle.threads = 1;
+  // Twice, 300 ms apart: a just-connected start-up probe may not be accepted yet.
+  for (int i = 0; i < 2; ++i) {
+    settle(pid, idle, std::chrono::seconds(5));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  settle(pid, idle, std::chrono::seconds(5));
+  return proc_stats(pid);
+}
+
+// The server's descriptors and its threads' kernel stacks, for a failure message.
+inline std::string describe(pid_t pid) {
+  std::string out;
+  std::string base = "/proc/" + std::to_string(pid);
+  if (DIR* d = ::opendir((base + "/fd").c_str())) {
+    while (dirent* e = ::readdir(d)) {
+      if (e->d_name[0] == '.') continue;
+      char target[256] = {};
+      ssize_t n = ::readlink((base + "/fd/" + e->d_name).c_str(), target, sizeof target - 1);
+      out += std::string("fd ") + e->d_name + " -> " + (n > 0 ? target : "?") + "\n";
+    }
+    ::closedir(d);
+  }
+  if (DIR* d = ::opendir((base + "/task").c_str())) {
+    while (dirent* e = ::readdir(d)) {
+      if (e->d_name[0] == '.') continue;
+      std::ifstream st(base + "/task/" + e->d_name + "/stack");
+      std::string line, first;
+      std::getline(st, first);
+      std::getline(st, line);
+      out += std::string("task ") + e->d_name + ": " + first + " | " + line + "\n";
+    }
+    ::closedir(d);
+  }
+  return out;
 }
 
 }  // namespace fsfault::load

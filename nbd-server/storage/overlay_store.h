@@ -22,6 +22,9 @@ namespace fsfault::nbd {
 class OverlayStore final : public BlockDevice {
  public:
   static constexpr std::uint64_t kGranule = 4096;
+  // A read spanning more runs of differing state than this reads both files
+  // whole and merges in memory instead of issuing one pread per run.
+  static constexpr std::size_t kMaxRunsPerRead = 4;
 
   // overlay_dir: where the unlinked overlay file lives (sparse; grows only
   // with data written). Throws std::system_error on failure.

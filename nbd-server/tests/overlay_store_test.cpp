@@ -242,6 +242,23 @@ TEST_F(OverlayTest, RandomOperationsMatchModel) {
   }
 }
 
+// A read over a checkerboard of every state (more runs than
+// OverlayStore::kMaxRunsPerRead) takes the read-both-and-merge path.
+TEST_F(OverlayTest, CheckerboardReadMergesEveryState) {
+  for (std::uint64_t g = 0; g + 1 < kSize / G; g += 4) {
+    write(g * G, random_bytes(G, static_cast<std::uint32_t>(g + 7)));  // data
+    zero((g + 1) * G, G, true);                                         // hole
+    if ((g + 2) * G < kSize) zero((g + 2) * G, G, false);               // zero-allocated
+    // g + 3 stays golden
+  }
+  std::vector<std::uint8_t> buf(kSize - 100);
+  ASSERT_EQ(store_->read(buf, 50).error, 0);
+  auto mismatch = std::mismatch(buf.begin(), buf.end(), model_.begin() + 50);
+  EXPECT_TRUE(mismatch.first == buf.end())
+      << "first difference at byte " << (mismatch.first - buf.begin() + 50);
+  check_model();
+}
+
 // Partial writes from many threads into the same granules: copy-up must not
 // lose any of them (each thread owns a distinct 512-byte slot per granule).
 TEST_F(OverlayTest, ConcurrentCopyUpLosesNothing) {

@@ -10,6 +10,16 @@ namespace fsfault::nbd {
 using faults::Decision;
 using faults::Op;
 
+namespace {
+// What a torn request leaves on the media: the first half, in whole sectors
+// when the request has several - what a power cut mid-write leaves behind.
+std::uint64_t torn_length(std::uint64_t length) {
+  std::uint64_t half = length / 2;
+  if (length >= 2 * faults::kSectorSize) half -= half % faults::kSectorSize;
+  return half;
+}
+}  // namespace
+
 bool FaultFilter::gate(Op op, std::uint64_t offset, std::uint64_t length, Decision& d,
                        IoResult& early) {
   d = engine_->evaluate({op, offset, length});
@@ -57,10 +67,7 @@ IoResult FaultFilter::write(std::span<const std::uint8_t> buf, std::uint64_t off
   IoResult early;
   if (gate(Op::Write, offset, buf.size(), d, early)) return early;
   if (d.torn) {
-    // The first half (in whole sectors when the request has several) lands,
-    // then the device fails: what a power cut mid-write leaves behind.
-    std::uint64_t half = buf.size() / 2;
-    if (buf.size() >= 2 * faults::kSectorSize) half -= half % faults::kSectorSize;
+    const std::uint64_t half = torn_length(buf.size());
     if (half > 0) {
       IoResult w = inner_->write(buf.first(half), offset, fua);
       if (w.error) return w;
@@ -92,8 +99,7 @@ IoResult FaultFilter::write_zeroes(std::uint64_t offset, std::uint64_t length, b
   IoResult early;
   if (gate(Op::Zero, offset, length, d, early)) return early;
   if (d.torn) {
-    std::uint64_t half = length / 2;
-    if (length >= 2 * faults::kSectorSize) half -= half % faults::kSectorSize;
+    const std::uint64_t half = torn_length(length);
     if (half > 0) {
       IoResult w = inner_->write_zeroes(offset, half, may_trim, fua);
       if (w.error) return w;

@@ -33,6 +33,12 @@ class Negotiator {
     return false;
   }
 
+  // The client chose e: base:allocation holds only if it was selected for e.
+  void select_export(const Export* e) {
+    session_.exp = e;
+    session_.base_allocation = meta_selected_ && meta_export_ == e->name && session_.structured;
+  }
+
   // Each returns false when the connection must close; sets done_ to enter
   // transmission.
   bool handle(std::uint32_t option, const Bytes& payload);
@@ -149,8 +155,7 @@ bool Negotiator::handle_export_name(const Bytes& payload) {
   const Export* e = exports_.find(name);
   if (!e) return fail(fmt::format("unknown export '{}' (EXPORT_NAME cannot be refused politely)", name));
   // EXPORT_NAME cannot carry meta contexts selected for another export.
-  session_.exp = e;
-  session_.base_allocation = meta_selected_ && meta_export_ == e->name && session_.structured;
+  select_export(e);
   Bytes b = encode_export_name_reply(e->device->size(), transmission_flags(*e, session_.structured),
                                      no_zeroes_);
   if (!write_all(fd_, b.data(), b.size())) return fail("client went away");
@@ -188,9 +193,7 @@ bool Negotiator::handle_info_go(std::uint32_t option, const Bytes& payload) {
   }
   if (!reply(option, kRepAck)) return false;
   if (option == kOptGo) {
-    session_.exp = e;
-    session_.base_allocation =
-        meta_selected_ && meta_export_ == e->name && session_.structured;
+    select_export(e);
     done_ = true;
   }
   return true;

@@ -49,6 +49,12 @@ OverlayStore::~OverlayStore() {
   if (overlay_fd_ >= 0) ::close(overlay_fd_);
 }
 
+std::uint64_t OverlayStore::run_end(std::uint64_t pos, std::uint64_t end, State s) const {
+  std::uint64_t stop = std::min(end, (pos / kGranule + 1) * kGranule);
+  while (stop < end && state(stop / kGranule) == s) stop = std::min(end, stop + kGranule);
+  return stop;
+}
+
 int OverlayStore::read_run(State s, std::span<std::uint8_t> buf, std::uint64_t offset) {
   switch (s) {
     case kGolden: return pread_full(golden_fd_, buf, offset);
@@ -75,12 +81,9 @@ IoResult OverlayStore::read(std::span<std::uint8_t> buf, std::uint64_t offset) {
   for (std::uint64_t pos = offset; pos < end;) {
     const std::uint64_t g = pos / kGranule;
     const State s = state(g);
-    std::uint64_t run_end = std::min(end, (g + 1) * kGranule);
-    while (run_end < end && state(run_end / kGranule) == s) {
-      run_end = std::min(end, run_end + kGranule);
-    }
-    runs.push_back({s, pos, run_end});
-    pos = run_end;
+    const std::uint64_t stop = run_end(pos, end, s);
+    runs.push_back({s, pos, stop});
+    pos = stop;
   }
   if (runs.size() <= kMaxRunsPerRead) {
     for (const Run& r : runs) {
@@ -241,22 +244,19 @@ IoResult OverlayStore::block_status(std::uint64_t offset, std::uint64_t length,
   while (pos < end) {
     std::uint64_t g = pos / kGranule;
     State s = state(g);
-    std::uint64_t run_end = std::min(end, (g + 1) * kGranule);
-    while (run_end < end && state(run_end / kGranule) == s) {
-      run_end = std::min(end, run_end + kGranule);
-    }
+    const std::uint64_t stop = run_end(pos, end, s);
     switch (s) {
       case kGolden: {
         std::vector<ExtentInfo> golden;
-        file_extents(golden_fd_, size_, pos, run_end - pos, golden);
+        file_extents(golden_fd_, size_, pos, stop - pos, golden);
         for (const auto& e : golden) append(e);
         break;
       }
-      case kData: append({run_end - pos, false, false}); break;
-      case kHole: append({run_end - pos, true, true}); break;
-      case kZeroAlloc: append({run_end - pos, false, true}); break;
+      case kData: append({stop - pos, false, false}); break;
+      case kHole: append({stop - pos, true, true}); break;
+      case kZeroAlloc: append({stop - pos, false, true}); break;
     }
-    pos = run_end;
+    pos = stop;
   }
   return IoResult::ok();
 }

@@ -56,6 +56,8 @@ class OverlayStore final : public BlockDevice {
   void set_state(std::uint64_t g, State s) { states_[g].store(s, std::memory_order_release); }
   std::mutex& stripe(std::uint64_t g) { return stripes_[g % stripes_.size()]; }
 
+  // End of the run of granules in state s that starts at byte pos, at most end.
+  std::uint64_t run_end(std::uint64_t pos, std::uint64_t end, State s) const;
   // Reads granule-aligned-or-not [offset, offset+buf.size()) within one state run.
   int read_run(State s, std::span<std::uint8_t> buf, std::uint64_t offset);
   // Writes bytes inside granule g that is not (yet) Data: copy-up under lock.

@@ -80,6 +80,23 @@ TEST(Judge, StepErrnoChecked) {
   EXPECT_TRUE(mentions(o, "step 5 (stat /data/f1): expected errno EIO (5), saw OK (0)"));
 }
 
+TEST(Judge, StepErrnoListAcceptsAnyAndNamesAll) {
+  Scenario s = smoke();
+  for (auto& st : s.steps)
+    if (st.value("do", std::string()) == "stat") st["errno"] = json::array({"EROFS", "EIO"});
+  EXPECT_EQ(judge(s, recorded("eio-inode-read.pass.jsonl")).verdict, Verdict::pass);
+  Trace t = recorded("eio-inode-read.pass.jsonl");
+  for (auto& r : t.records)
+    if (r["type"] == "step" && r["id"] == "5") {
+      r["errno"] = 0;
+      r["errno_name"] = "OK";
+    }
+  Outcome o = judge(s, t);
+  EXPECT_EQ(o.verdict, Verdict::fail);
+  EXPECT_TRUE(mentions(o, "step 5 (stat /data/f1): expected errno EROFS (30) or EIO (5), saw OK (0)"))
+      << (o.reasons.empty() ? "" : o.reasons.front());
+}
+
 TEST(Judge, NoFaultFiredFails) {
   Trace t = recorded("eio-inode-read.pass.jsonl");
   t.faults.clear();

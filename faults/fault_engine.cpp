@@ -325,7 +325,7 @@ Decision FaultEngine::evaluate(const Request& req) {
       rec.rule = dead_rule_;
       rec.action = "dead";
       rec.error = EIO;
-      log_->write(rec);
+      log_->write(v.fired.empty() ? std::move(rec) : rec);
     }
     for (const auto& f : v.fired) {
       const Rule& rule = compiled_->schedule.rules[f.rule];
@@ -337,7 +337,7 @@ Decision FaultEngine::evaluate(const Request& req) {
       rec.bits = f.bits;
       rec.persist = rule.action.persist;
       rec.delay_ms = rule.action.delay_ms;
-      log_->write(rec);
+      log_->write(&f == &v.fired.back() ? std::move(rec) : rec);
     }
   }
   return std::move(v.decision);
@@ -360,10 +360,15 @@ void FaultEngine::load(std::shared_ptr<const CompiledSchedule> compiled) {
 void FaultEngine::clear() { load(CompiledSchedule::build(Schedule{})); }
 
 void FaultEngine::set_phase(std::string name) {
-  std::unique_lock lock(mu_);
-  if (name == phase_) return;
-  phase_ = std::move(name);
-  phase_start_ms_ = clock_();
+  std::shared_ptr<FaultLog> log;
+  {
+    std::unique_lock lock(mu_);
+    if (name == phase_) return;
+    phase_ = std::move(name);
+    phase_start_ms_ = clock_();
+    log = log_;
+  }
+  if (log) log->flush();  // the previous phase's faults are on disk
 }
 
 std::string FaultEngine::phase() const {
@@ -372,10 +377,15 @@ std::string FaultEngine::phase() const {
 }
 
 void FaultEngine::die(std::string who) {
-  std::unique_lock lock(mu_);
-  if (dead_) return;
-  dead_ = true;
-  dead_rule_ = std::move(who);
+  std::shared_ptr<FaultLog> log;
+  {
+    std::unique_lock lock(mu_);
+    if (dead_) return;
+    dead_ = true;
+    dead_rule_ = std::move(who);
+    log = log_;
+  }
+  if (log) log->flush();
 }
 
 bool FaultEngine::dead() const {
@@ -389,12 +399,28 @@ std::size_t FaultEngine::rule_count() const {
 }
 
 void FaultEngine::set_log(std::shared_ptr<FaultLog> log) {
-  std::unique_lock lock(mu_);
-  log_ = std::move(log);
+  {
+    std::unique_lock lock(mu_);
+    log.swap(log_);
+  }
+  if (log) log->flush();  // the old log (its destructor would flush it too)
 }
 
 nlohmann::json FaultEngine::stats() const {
-  std::unique_lock lock(mu_);
+  std::shared_ptr<FaultLog> log;
+  nlohmann::json out;
+  {
+    std::unique_lock lock(mu_);
+    out = stats_locked();
+    log = log_;
+  }
+  // Every fault counted above was queued before the lock was taken: once
+  // flushed, the file holds at least what the stats report.
+  if (log) log->flush();
+  return out;
+}
+
+nlohmann::json FaultEngine::stats_locked() const {
   nlohmann::json rules = nlohmann::json::array();
   for (std::size_t i = 0; i < states_.size(); ++i) {
     rules.push_back({{"name", compiled_->schedule.rules[i].name},

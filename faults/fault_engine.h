@@ -141,9 +141,11 @@ class FaultEngine {
 
   // {"phase": str|null, "dead": bool, "requests": N,
   //  "rules": [{"name": str, "matches": N, "fired": N}, ...]} (file order)
+  // Flushes the fault log, so the file holds every fault these stats count.
   nlohmann::json stats() const;
 
  private:
+  nlohmann::json stats_locked() const;  // under mu_
   Clock clock_;
   std::uint64_t start_ms_;
   // Shared for the common case (no rule matches: nothing to commit), exclusive

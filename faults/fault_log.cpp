@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <system_error>
 
 #include "faults/errno_names.h"
@@ -16,6 +18,7 @@ std::shared_ptr<FaultLog> FaultLog::open_file(const std::string& path, Time time
   std::shared_ptr<FaultLog> log(new FaultLog());
   log->fd_ = fd;
   log->time_ = time;
+  log->start_flusher();
   return log;
 }
 
@@ -30,11 +33,35 @@ std::shared_ptr<FaultLog> FaultLog::to_callback(std::function<void(std::string_v
   std::shared_ptr<FaultLog> log(new FaultLog());
   log->sink_ = std::move(sink);
   log->time_ = time;
+  log->start_flusher();
   return log;
 }
 
 FaultLog::~FaultLog() {
+  if (flusher_.joinable()) {
+    {
+      std::lock_guard lock(queue_mu_);
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    flusher_.join();
+  }
+  flush();  // the log is complete when its owner (the server) goes away
   if (fd_ >= 0) ::close(fd_);
+}
+
+// In-memory logs need no thread: lines() flushes.
+void FaultLog::start_flusher() {
+  flusher_ = std::thread([this] {
+    std::unique_lock lock(queue_mu_);
+    while (!stopping_) {
+      wake_.wait_for(lock, kFlushInterval, [this] { return stopping_ || queue_.size() >= kFlushAt; });
+      if (queue_.empty()) continue;
+      lock.unlock();
+      flush();
+      lock.lock();
+    }
+  });
 }
 
 nlohmann::ordered_json FaultLog::to_json(const FaultRecord& r, bool with_time) {
@@ -62,33 +89,137 @@ std::string FaultLog::without_time(std::string_view line) {
   return j.dump();
 }
 
-void FaultLog::write(const FaultRecord& record) {
-  std::string line = to_json(record, time_ == Time::Include).dump();
-  std::lock_guard lock(mu_);
-  if (memory_) {
-    lines_.push_back(std::move(line));
+void FaultLog::write(FaultRecord record) {
+  std::size_t queued;
+  {
+    std::lock_guard lock(queue_mu_);
+    queue_.push_back(std::move(record));
+    queued = queue_.size();
+  }
+  if (queued == kFlushAt && flusher_.joinable()) wake_.notify_one();
+  // Back-pressure: the flusher fell behind (slow disk); pay for it here rather
+  // than letting memory grow without bound.
+  if (queued >= kMaxQueued) flush();
+}
+
+void FaultLog::flush() {
+  std::lock_guard out(out_mu_);
+  std::vector<FaultRecord> batch;
+  {
+    std::lock_guard lock(queue_mu_);
+    batch.swap(queue_);
+  }
+  if (!batch.empty()) output(batch);
+}
+
+void FaultLog::output(const std::vector<FaultRecord>& records) {
+  const bool with_time = time_ == Time::Include;
+  if (memory_ || sink_) {
+    for (const auto& r : records) {
+      std::string line;
+      append_line(line, r, with_time);
+      if (memory_) {
+        lines_.push_back(std::move(line));
+      } else {
+        sink_(line);
+      }
+    }
     return;
   }
-  if (sink_) {
-    sink_(line);
-    return;
+  text_.clear();
+  for (const auto& r : records) {
+    append_line(text_, r, with_time);
+    text_.push_back('\n');
   }
-  line.push_back('\n');
-  const char* p = line.data();
-  std::size_t left = line.size();
+  const char* p = text_.data();
+  std::size_t left = text_.size();
   while (left > 0 && fd_ >= 0) {
     ssize_t n = ::write(fd_, p, left);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return;  // a full disk must not take the server down; the log is best effort
+      break;  // a full disk must not take the server down; the log is best effort
     }
     p += n;
     left -= static_cast<std::size_t>(n);
   }
+  // A huge batch (back-pressure) must not pin its buffer for the server's life.
+  if (text_.capacity() > (std::size_t{1} << 20)) std::string().swap(text_);
 }
 
-std::vector<std::string> FaultLog::lines() const {
-  std::lock_guard lock(mu_);
+namespace {
+
+void append_number(std::string& out, std::uint64_t v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
+}
+
+// A JSON string, escaped exactly as nlohmann's dump() does: the common case
+// (printable ASCII without quote or backslash) is copied as is, anything else
+// goes through nlohmann itself.
+void append_string(std::string& out, std::string_view s) {
+  const bool plain = std::all_of(s.begin(), s.end(), [](char c) {
+    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+  });
+  if (!plain) {
+    out += nlohmann::ordered_json(std::string(s)).dump();
+    return;
+  }
+  out.push_back('"');
+  out.append(s);
+  out.push_back('"');
+}
+
+}  // namespace
+
+void FaultLog::append_line(std::string& out, const FaultRecord& r, bool with_time) {
+  out.push_back('{');
+  if (with_time) {
+    out += "\"t_ms\":";
+    append_number(out, r.t_ms);
+    out.push_back(',');
+  }
+  out += "\"req\":";
+  append_number(out, r.req);
+  out += ",\"rule\":";
+  append_string(out, r.rule);
+  out += ",\"phase\":";
+  if (r.phase.empty()) {
+    out += "null";
+  } else {
+    append_string(out, r.phase);
+  }
+  out += ",\"op\":";
+  append_string(out, to_string(r.op));
+  out += ",\"sector\":";
+  append_number(out, r.sector);
+  out += ",\"sectors\":";
+  append_number(out, r.sectors);
+  out += ",\"action\":";
+  append_string(out, r.action);
+  if (r.error != 0) {
+    out += ",\"error\":";
+    append_string(out, errno_name(r.error));
+  }
+  if (r.action == "flip") {
+    out += ",\"bits\":[";
+    for (std::size_t i = 0; i < r.bits.size(); ++i) {
+      if (i > 0) out.push_back(',');
+      append_number(out, r.bits[i]);
+    }
+    out += "],\"persist\":";
+    out += r.persist ? "true" : "false";
+  }
+  if (r.action == "delay") {
+    out += ",\"delay_ms\":";
+    append_number(out, r.delay_ms);
+  }
+  out.push_back('}');
+}
+
+std::vector<std::string> FaultLog::lines() {
+  flush();
+  std::lock_guard lock(out_mu_);
   return lines_;
 }
 

@@ -46,7 +46,66 @@ TEST(FaultLog, RecordFormats) {
   EXPECT_EQ(FaultLog::without_time(FaultLog::to_json(r, true).dump()), FaultLog::to_json(r, false).dump());
 }
 
-TEST(FaultLog, FileIsWrittenLivePerLine) {
+// The hot-path formatter writes exactly what to_json().dump() writes.
+TEST(FaultLog, AppendLineEqualsToJsonDump) {
+  FaultRecord r;
+  r.t_ms = 1234567;
+  r.req = UINT64_MAX;
+  r.rule = "itable-eio";
+  r.op = Op::BlockStatus;
+  r.sector = 0;
+  r.sectors = 1;
+  std::vector<std::pair<std::string, std::string>> names = {
+      {"plain", "armed"}, {"q\"uo\\te", ""}, {"tab\there", "ph\nase"}, {"ünïcode", "\x01ctl"}};
+  for (const auto& [rule, phase] : names) {
+    for (const char* action : {"fail", "flip", "delay", "dead", "zero"}) {
+      r.rule = rule;
+      r.phase = phase;
+      r.action = action;
+      r.error = std::string_view(action) == "fail" ? ENOSPC : 0;
+      r.bits = std::string_view(action) == "flip" ? std::vector<std::uint64_t>{0, 7, 4096} : std::vector<std::uint64_t>{};
+      r.persist = !r.persist;
+      r.delay_ms = 40;
+      for (bool with_time : {true, false}) {
+        std::string line = "prefix";
+        FaultLog::append_line(line, r, with_time);
+        EXPECT_EQ(line, "prefix" + FaultLog::to_json(r, with_time).dump()) << rule << " " << action;
+      }
+    }
+  }
+}
+
+// A stats request or a phase change flushes: the file then holds every fault
+// counted so far, without waiting for the flush timer.
+TEST(FaultLog, StatsAndPhaseChangeFlush) {
+  const std::string path = ::testing::TempDir() + "/faults_flush.jsonl";
+  auto log = FaultLog::open_file(path, FaultLog::Time::Omit);
+  std::uint64_t now = 0;
+  FaultEngine engine([&now] { return now; }, log);
+  engine.load(Schedule::parse(R"([[rule]]
+name = "eio"
+match = { op = "read" }
+action = { fail = "EIO" })",
+                              "f.toml", nullptr, testing::kDisk));
+  for (int i = 0; i < 3; ++i) engine.evaluate({Op::Read, 0, 512});
+  EXPECT_EQ(engine.stats()["rules"][0]["fired"], 3);
+  EXPECT_EQ(read_lines(path).size(), 3u);
+  engine.evaluate({Op::Read, 0, 512});
+  engine.set_phase("next");
+  EXPECT_EQ(read_lines(path).size(), 4u);
+  engine.evaluate({Op::Read, 0, 512});
+  engine.die();
+  EXPECT_EQ(read_lines(path).size(), 5u);
+  engine.evaluate({Op::Read, 0, 512});
+  log.reset();
+  engine.set_log(nullptr);  // the engine held the last reference: its destructor flushes
+  auto lines = read_lines(path);
+  ASSERT_EQ(lines.size(), 6u);
+  EXPECT_EQ(lines[5], R"({"req":6,"rule":"control","phase":"next","op":"read","sector":0,"sectors":1,"action":"dead","error":"EIO"})");
+  std::remove(path.c_str());
+}
+
+TEST(FaultLog, FileIsWrittenPerFlush) {
   const std::string path = ::testing::TempDir() + "/faults.jsonl";
   auto log = FaultLog::open_file(path);
   std::uint64_t now = 100;
@@ -64,13 +123,14 @@ action = { flip = { offset = 12 } })",
   engine.set_phase("armed");
   now = 150;
   engine.evaluate({Op::Read, 16 * 512, 4096});
-  // Visible to a reader before anything is closed or flushed explicitly.
+  log->flush();  // what the timer, a phase change or a stats request do
   auto lines = read_lines(path);
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_EQ(lines[0],
             R"({"t_ms":50,"req":1,"rule":"eio","phase":"armed","op":"read","sector":16,"sectors":8,"action":"fail","error":"EIO"})");
   now = 170;
   engine.evaluate({Op::Read, 29 * 512, 1024});
+  log->flush();
   lines = read_lines(path);
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[1],
@@ -93,6 +153,7 @@ TEST(FaultLog, ConcurrentWritersNeverInterleave) {
     });
   }
   for (auto& th : threads) th.join();
+  log->flush();
   auto lines = read_lines(path);
   ASSERT_EQ(lines.size(), 800u);
   for (const auto& l : lines) EXPECT_TRUE(nlohmann::json::accept(l)) << l;
@@ -106,6 +167,7 @@ TEST(FaultLog, Callback) {
   r.rule = "a";
   r.action = "zero";
   log->write(r);
+  log->flush();
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0], R"({"req":0,"rule":"a","phase":null,"op":"read","sector":0,"sectors":0,"action":"zero"})");
 }

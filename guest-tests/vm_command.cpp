@@ -320,23 +320,15 @@ void register_vm_commands(CLI::App& app) {
   rp->add_option("schedule", o->schedule, "schedule TOML ([[rule]] tables, seed)")->required();
   rp->add_option("--image", o->image, "image recipe name, e.g. ext4-basic")->required();
   rp->add_option("--seed", o->seed, "override the schedule's seed");
-  rp->add_option("--workload", o->workload, "scenario-style TOML whose step = [...] replaces the standard workload");
+  rp->add_option("--workload", o->workload,
+                 "a scenario-style TOML whose step = [...] replaces the standard workload, or a shell script "
+                 "(.sh or #!) run in the guest in the armed phase");
   rp->callback([o] {
     Scenario s;
     try {
-      std::string steps;
-      if (!o->workload.empty()) {
-        // A scenario-style TOML file whose step = [...] replaces the standard workload.
-        auto t = toml::parse_file(o->workload);
-        auto* st = t["step"].as_array();
-        if (!st) throw std::runtime_error(o->workload + ": no step = [...] array");
-        std::ostringstream os;
-        os << "step = " << *st << "\n";
-        steps = os.str();
-      }
       std::optional<std::uint64_t> seed;
       if (o->seed >= 0) seed = static_cast<std::uint64_t>(o->seed);
-      s = repro_scenario(read_file(o->schedule), o->schedule, o->image, seed, steps);
+      s = repro_scenario(read_file(o->schedule), o->schedule, o->image, seed, o->workload);
     } catch (const std::exception& e) {
       std::cerr << "fsfault repro: " << e.what() << "\n";
       throw CLI::RuntimeError(2);
@@ -349,12 +341,7 @@ void register_vm_commands(CLI::App& app) {
       std::cerr << "fsfault repro: no records in " << dir << "\n";
       throw CLI::RuntimeError(rc ? rc : 1);
     }
-    FloodCounts c = count_flood(dir);
-    std::cout << "repro: faults fired " << c.faults_fired << ", FS_ERROR events " << c.fs_error_events
-              << ", sum(error_count) " << c.error_count_sum << ", overflow events " << c.overflow_events
-              << ", lost-report log lines " << c.lost_reports << "\n"
-              << "repro: fault log digest (without t_ms, req) " << c.fault_log_digest << "\n"
-              << "repro: artifacts in " << dir << "\n";
+    std::cout << flood_report(count_flood(dir)) << "repro: artifacts in " << dir << "\n";
     if (rc) throw CLI::RuntimeError(rc);
   });
 }

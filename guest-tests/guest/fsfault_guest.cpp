@@ -39,8 +39,10 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 using json = nlohmann::json;
@@ -194,7 +196,10 @@ class Channel {
   std::optional<json> recv(int timeout_ms) {
     long long deadline = now_ms() + timeout_ms;
     for (;;) {
-      auto nl = buf_.find('\n');
+      // Scan only bytes not scanned yet: a plan with shipped files is megabytes on one line,
+      // and rescanning it after every 64 KiB read is quadratic (minutes under TCG).
+      auto nl = buf_.find('\n', scanned_);
+      scanned_ = nl == std::string::npos ? buf_.size() : 0;
       if (nl != std::string::npos) {
         std::string line = buf_.substr(0, nl);
         buf_.erase(0, nl + 1);
@@ -225,12 +230,16 @@ class Channel {
  private:
   int fd_ = -1;
   std::string buf_;
+  size_t scanned_ = 0;  // buf_[0, scanned_) holds no newline
 };
 
 Channel g_chan;
 long long g_seq = 0;
+std::mutex g_record_mu;  // the queue watchers record from their own threads
 
+// Every record after the hello goes through here: one seq order, whole lines.
 void record(json j) {
+  std::lock_guard<std::mutex> lock(g_record_mu);
   j["seq"] = g_seq++;
   j["t_ms"] = now_ms() - g_t0;
   g_chan.send(j);
@@ -453,6 +462,88 @@ json read_events(Group& g, int timeout_ms, int settle_ms, int min_events) {
   return json{{"events", n}, {"fionread_before", queued}, {"waited_ms", now_ms() - start}};
 }
 
+// Records when a group's queue first holds an event, from a thread of its own: read-events runs
+// after the workload, so an event record's t_ms says when it was read, not when the kernel
+// queued it. poll() does not consume; fsfault repro reports "first fault -> first event" from
+// this record (docs/vm-test.md).
+void watch_first_event(int fd, const std::string& group) {
+  std::thread([fd, group] {
+    for (;;) {
+      pollfd p{fd, POLLIN, 0};
+      int r = poll(&p, 1, -1);
+      if (r > 0 && (p.revents & POLLIN)) {
+        record(json{{"type", "first-event"}, {"group", group}, {"fionread", fionread(fd)}});
+        return;
+      }
+      if (r < 0 && errno != EINTR) return;
+    }
+  }).detach();
+}
+
+// ---- shipped files ([[file]] in the scenario) ------------------------------------
+
+std::optional<std::string> base64_decode(const std::string& in) {
+  std::string out;
+  out.reserve(in.size() / 4 * 3);
+  unsigned v = 0;
+  int bits = 0;
+  for (char c : in) {
+    int d = c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26 : c >= '0' && c <= '9' ? c - '0' + 52
+          : c == '+' ? 62 : c == '/' ? 63 : c == '=' ? -2 : -1;
+    if (d == -2) break;
+    if (d < 0) return std::nullopt;
+    v = (v << 6) | static_cast<unsigned>(d);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((v >> bits) & 0xff));
+    }
+  }
+  return out;
+}
+
+int mkdir_parents(const std::string& path) {
+  for (size_t i = path.find('/', 1); i != std::string::npos; i = path.find('/', i + 1))
+    if (mkdir(path.substr(0, i).c_str(), 0755) < 0 && errno != EEXIST) return errno;
+  return 0;
+}
+
+// Writes one shipped file (parents created, mode set regardless of the umask) and records it;
+// the judge fails the scenario when ok is false.
+void put_file(const json& f) {
+  std::string dst = f.value("dst", std::string());
+  int mode = f.value("mode", 0644);
+  json out{{"type", "file"}, {"dst", dst}, {"mode", mode}};
+  int err = 0;
+  auto data = base64_decode(f.value("base64", std::string()));
+  if (!data) {
+    err = EINVAL;
+    out["detail"] = "bad base64";
+  } else if (data->size() != f.value("bytes", data->size())) {
+    err = EINVAL;
+    out["detail"] = "size mismatch";
+  } else if ((err = mkdir_parents(dst)) == 0) {
+    int fd = open(dst.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      err = errno;
+    } else {
+      size_t off = 0;
+      while (off < data->size() && !err) {
+        ssize_t w = write(fd, data->data() + off, data->size() - off);
+        if (w < 0 && errno != EINTR) err = errno;
+        if (w > 0) off += static_cast<size_t>(w);
+      }
+      if (!err && fchmod(fd, static_cast<mode_t>(mode)) < 0) err = errno;
+      if (close(fd) < 0 && !err) err = errno;
+    }
+    out["bytes"] = data->size();
+  }
+  out["errno"] = err;
+  out["errno_name"] = errno_name(err);
+  out["ok"] = err == 0;
+  record(out);
+}
+
 // ---- steps ---------------------------------------------------------------------
 
 struct Ctx {
@@ -536,6 +627,7 @@ void run_step(const json& s, const std::string& id, Ctx& ctx) {
       }
       g.fd = fanotify_init(FAN_CLASS_NOTIF | FAN_REPORT_FID | FAN_NONBLOCK | FAN_CLOEXEC, O_RDONLY);
       if (g.fd < 0) err = errno;
+      else watch_first_event(g.fd, gname);
     }
     if (!err) {
       std::vector<int> disks;
@@ -592,7 +684,7 @@ void run_step(const json& s, const std::string& id, Ctx& ctx) {
   } else if (op == "phase") {
     std::string name = s.value("name", std::string());
     out["name"] = name;
-    g_chan.send(json{{"type", "phase"}, {"name", name}, {"seq", g_seq++}, {"t_ms", now_ms() - g_t0}});
+    record(json{{"type", "phase"}, {"name", name}});
     auto reply = g_chan.recv(s.value("timeout_ms", 60000));
     if (!reply) {
       err = ETIMEDOUT;
@@ -741,13 +833,24 @@ void run_step(const json& s, const std::string& id, Ctx& ctx) {
     } else {
       argv = {"/bin/sh", "-c", s.value("sh", std::string("true"))};
     }
+    if (argv.empty()) argv.push_back("");
     // stdout = "channel": the child writes raw bytes onto the host channel (runner tests of a
     // guest that floods the host with garbage; the port opens only once, so no other way in).
     const bool to_channel = s.value("stdout", std::string()) == "channel";
     int pfd[2] = {-1, -1};
     if (pipe2(pfd, O_CLOEXEC) < 0) pfd[0] = pfd[1] = -1;
+    // A second close-on-exec pipe carries execv's errno: it closes unread when the exec worked.
+    int efd[2] = {-1, -1};
+    if (pipe2(efd, O_CLOEXEC) < 0) efd[0] = efd[1] = -1;
+    std::string cwd = s.value("cwd", std::string());
     pid_t pid = fork();
     if (pid == 0) {
+      if (!cwd.empty() && chdir(cwd.c_str()) < 0) {
+        int e = errno;
+        ssize_t w = write(efd[1], &e, sizeof e);
+        (void)w;
+        _exit(127);
+      }
       if (pfd[1] >= 0) {
         dup2(pfd[1], 1);
         dup2(pfd[1], 2);
@@ -757,9 +860,21 @@ void run_step(const json& s, const std::string& id, Ctx& ctx) {
       for (auto& a : argv) av.push_back(a.data());
       av.push_back(nullptr);
       execv(av[0], av.data());
+      if (errno == ENOEXEC) {
+        // A script without "#!": run it with busybox sh, as execvp(3) would.
+        std::vector<char*> sh{const_cast<char*>("/bin/sh")};
+        sh.insert(sh.end(), av.begin(), av.end());
+        execv("/bin/sh", sh.data());
+      }
+      int e = errno;
+      if (efd[1] >= 0) {
+        ssize_t w = write(efd[1], &e, sizeof e);
+        (void)w;
+      }
       _exit(127);
     }
     if (pfd[1] >= 0) close(pfd[1]);
+    if (efd[1] >= 0) close(efd[1]);
     std::string output;
     if (pfd[0] >= 0) {
       char b[4096];
@@ -768,8 +883,14 @@ void run_step(const json& s, const std::string& id, Ctx& ctx) {
         if (output.size() < 65536) output.append(b, static_cast<size_t>(n));
       close(pfd[0]);
     }
+    int exec_errno = 0;
+    if (efd[0] >= 0) {
+      if (read(efd[0], &exec_errno, sizeof exec_errno) != static_cast<ssize_t>(sizeof exec_errno)) exec_errno = 0;
+      close(efd[0]);
+    }
     int st = 0;
     if (pid < 0 || waitpid(pid, &st, 0) < 0) err = errno;
+    else if (exec_errno) err = exec_errno;  // e.g. ENOENT: the [[file]] was not shipped
     else out["exit"] = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
     out["output"] = output;
   } else if (op == "kmsg") {
@@ -877,6 +998,7 @@ int main(int argc, char** argv) {
     disk.options = d.value("options", std::string());
     g_disks.push_back(disk);
   }
+  for (auto& f : sc->value("files", json::array())) put_file(f);
   Ctx ctx;
   run_steps((*sc)["steps"], "", ctx);
   // Final drain: whatever is still queued is a fact too.
@@ -887,7 +1009,7 @@ int main(int argc, char** argv) {
     record(out);
   }
   drain_kmsg();
-  g_chan.send(json{{"type", "done"}, {"seq", g_seq++}, {"t_ms", now_ms() - g_t0}});
+  record(json{{"type", "done"}});
   // Give the host a moment to read the last line before the port vanishes.
   usleep(100000);
   power_off();

@@ -1,8 +1,13 @@
 #include "guest-tests/runner/scenario.h"
 
+#include "guest-tests/runner/util.h"
+
 #include <toml++/toml.h>
 
+#include <sys/stat.h>
+
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -58,7 +63,89 @@ bool bare_key(const std::string& k) {
   return true;
 }
 
+std::runtime_error error_at(const std::string& file, const toml::node& where, const std::string& why) {
+  std::ostringstream os;
+  os << file << ":" << where.source().begin.line << ":" << where.source().begin.column << ": " << why;
+  return std::runtime_error(os.str());
+}
+
+// Where a shipped file may not go: the harness mounts proc, sysfs and devtmpfs over these, and
+// the disks on /mnt/dN after the files are written (a file there would be hidden).
+bool reserved_guest_path(const std::string& dst) {
+  for (const char* p : {"/proc", "/sys", "/dev", "/mnt"})
+    if (dst == p || dst.rfind(std::string(p) + "/", 0) == 0) return true;
+  return dst == "/init";  // the harness itself
+}
+
+// One [[file]] table: src must exist now (the error names the scenario file, not the guest).
+FileSpec parse_file_entry(const toml::table& ft, const std::string& file, std::uintmax_t& total) {
+  namespace fs = std::filesystem;
+  for (auto&& [k, v] : ft)
+    if (k != "src" && k != "dst" && k != "mode")
+      throw error_at(file, v, "[[file]] has no key '" + std::string(k.str()) + "' (src, dst, mode)");
+  auto str = [&](const char* key) {
+    const toml::node* n = ft.get(key);
+    if (!n) throw error_at(file, ft, std::string("[[file]] needs ") + key + " = \"...\"");
+    if (!n->is_string() || n->as_string()->get().empty())
+      throw error_at(file, *n, std::string("[[file]] ") + key + " must be a non-empty string");
+    return std::pair<std::string, const toml::node*>(n->as_string()->get(), n);
+  };
+  FileSpec f;
+  auto [src, src_node] = str("src");
+  auto [dst, dst_node] = str("dst");
+  f.src = src;
+  f.dst = dst;
+  fs::path p(src);
+  if (p.is_relative()) p = fs::path(file).parent_path() / p;
+  f.host_path = p.lexically_normal().string();
+  std::error_code ec;
+  auto st = fs::status(f.host_path, ec);
+  if (ec || !fs::exists(st))
+    throw error_at(file, *src_node, "[[file]] src " + f.host_path + ": no such file");
+  if (!fs::is_regular_file(st)) throw error_at(file, *src_node, "[[file]] src " + f.host_path + ": not a regular file");
+  f.bytes = fs::file_size(f.host_path, ec);
+  if (ec) throw error_at(file, *src_node, "[[file]] src " + f.host_path + ": " + ec.message());
+  total += f.bytes;
+  if (total > kMaxShippedBytes)
+    throw error_at(file, *src_node, "[[file]] src " + f.host_path + " (" + std::to_string(f.bytes) +
+                                        " bytes): the scenario's files exceed " + std::to_string(kMaxShippedBytes) +
+                                        " bytes in total (they travel base64-encoded in the plan)");
+  if (dst[0] != '/' || dst.back() == '/' || dst.find("/../") != std::string::npos ||
+      dst.find("/./") != std::string::npos || dst.ends_with("/..") || dst.ends_with("/.") ||
+      dst.find('\0') != std::string::npos)
+    throw error_at(file, *dst_node, "[[file]] dst must be an absolute file path without . or .., got '" + dst + "'");
+  if (reserved_guest_path(dst))
+    throw error_at(file, *dst_node, "[[file]] dst " + dst + " is reserved in the guest (/proc, /sys, /dev, /mnt, /init)");
+  if (const toml::node* m = ft.get("mode")) {
+    auto* i = m->as_integer();
+    if (!i || i->get() < 0 || i->get() > 07777)
+      throw error_at(file, *m, "[[file]] mode must be an integer from 0 to 0o7777, e.g. 0o755");
+    f.mode = static_cast<int>(i->get());
+  }
+  return f;
+}
+
 }  // namespace
+
+std::string base64_encode(const std::string& in) {
+  static const char* d = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string o;
+  o.reserve((in.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    unsigned v = static_cast<unsigned char>(in[i]) << 16 | static_cast<unsigned char>(in[i + 1]) << 8 |
+                 static_cast<unsigned char>(in[i + 2]);
+    o += {d[v >> 18], d[(v >> 12) & 63], d[(v >> 6) & 63], d[v & 63]};
+  }
+  if (i + 1 == in.size()) {
+    unsigned v = static_cast<unsigned char>(in[i]) << 16;
+    o += {d[v >> 18], d[(v >> 12) & 63], '=', '='};
+  } else if (i + 2 == in.size()) {
+    unsigned v = static_cast<unsigned char>(in[i]) << 16 | static_cast<unsigned char>(in[i + 1]) << 8;
+    o += {d[v >> 18], d[(v >> 12) & 63], d[(v >> 6) & 63], '='};
+  }
+  return o;
+}
 
 std::string toml_value(const json& v) {
   switch (v.type()) {
@@ -111,19 +198,24 @@ Scenario parse_scenario_text(const std::string& text, const std::string& file) {
   for (const char* key : {"expect", "rule", "disk", "step", "file"}) {
     const toml::node* n = t.get(key);
     if (!n) continue;
-    auto at = [&](const toml::node& where, const std::string& why) {
-      std::ostringstream os;
-      os << file << ":" << where.source().begin.line << ":" << where.source().begin.column << ": " << why;
-      return std::runtime_error(os.str());
-    };
+    auto at = [&](const toml::node& where, const std::string& why) { return error_at(file, where, why); };
     const toml::array* a = n->as_array();
     if (!a) throw at(*n, std::string(key) + " must be an array of tables ([[" + key + "]] or " + key + " = [ { ... } ])");
     for (auto&& e : *a)
       if (!e.is_table()) throw at(e, std::string("every ") + key + " entry must be a table");
   }
-  json j = to_json(t);
   Scenario s;
   s.file = file;
+  if (const toml::array* fa = t["file"].as_array()) {
+    std::uintmax_t total = 0;
+    for (auto&& e : *fa) {
+      s.files.push_back(parse_file_entry(*e.as_table(), file, total));
+      for (size_t i = 0; i + 1 < s.files.size(); ++i)
+        if (s.files[i].dst == s.files.back().dst)
+          throw error_at(file, *e.as_table()->get("dst"), "[[file]] dst " + s.files.back().dst + " given twice");
+    }
+  }
+  json j = to_json(t);
   auto bad = [&](const std::string& why) { return std::runtime_error(file + ": " + why); };
   // A value of the wrong type (name = 1, mount = "x", disk = "0", ...) makes
   // nlohmann throw type_error: report it like every other mistake, with the
@@ -203,7 +295,27 @@ json guest_plan(const Scenario& s) {
     if (s.disks[i].mount) steps.push_back(json{{"do", "mount"}, {"disk", i}, {"implicit", true}});
   }
   for (auto& st : s.steps) steps.push_back(st);
-  return json{{"type", "scenario"}, {"name", s.name}, {"disks", disks}, {"steps", steps}};
+  json files = json::array();
+  std::uintmax_t total = 0;
+  for (auto& f : s.files) {
+    std::string data;
+    try {
+      data = read_file(f.host_path);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(s.file + ": [[file]] src: " + e.what());
+    }
+    total += data.size();
+    if (total > kMaxShippedBytes)
+      throw std::runtime_error(s.file + ": [[file]] src " + f.host_path + " grew past the " +
+                               std::to_string(kMaxShippedBytes) + "-byte limit for a scenario's files");
+    int mode = f.mode;
+    if (mode < 0) {
+      struct stat st {};
+      mode = ::stat(f.host_path.c_str(), &st) == 0 ? static_cast<int>(st.st_mode & 07777) : 0644;
+    }
+    files.push_back(json{{"dst", f.dst}, {"mode", mode}, {"bytes", data.size()}, {"base64", base64_encode(data)}});
+  }
+  return json{{"type", "scenario"}, {"name", s.name}, {"disks", disks}, {"files", files}, {"steps", steps}};
 }
 
 std::string schedule_toml(const Scenario& s, int disk) {

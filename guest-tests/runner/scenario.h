@@ -20,6 +20,20 @@ struct DiskSpec {
   bool mount = true;    // mounted before the first step
 };
 
+// [[file]]: a host file shipped into the guest with the plan (design.md §4) and written there
+// before the steps run, e.g. a static test binary or a shell script for `do = "exec"`.
+struct FileSpec {
+  std::string src;         // as written in the scenario
+  std::string host_path;   // src resolved against the scenario file's directory
+  std::string dst;         // absolute path in the guest
+  int mode = -1;           // permission bits; -1: the host file's
+  std::uintmax_t bytes = 0;
+};
+
+// The plan is one JSON line over virtio-serial, files base64-encoded in it: a bound keeps the
+// guest's parse and the channel transfer short under TCG.
+inline constexpr std::uintmax_t kMaxShippedBytes = 4u << 20;  // per scenario, all files
+
 struct Scenario {
   std::string name;
   std::string file;         // source path
@@ -32,6 +46,7 @@ struct Scenario {
   std::vector<DiskSpec> disks;
   std::vector<json> rules;  // [[rule]] tables, each with optional "disk"
   std::vector<json> expects;
+  std::vector<FileSpec> files;
   std::optional<std::string> skip;  // skip = "reason" in the file
 };
 
@@ -40,8 +55,11 @@ Scenario parse_scenario_text(const std::string& text, const std::string& file);
 Scenario load_scenario(const std::string& path);
 
 // The JSON line sent to the guest: disks with device names and mountpoints,
-// steps with implicit mounts prepended.
+// steps with implicit mounts prepended, shipped files (base64). Throws naming the scenario file
+// when a shipped file became unreadable or too large since it was parsed.
 json guest_plan(const Scenario& s);
+
+std::string base64_encode(const std::string& bytes);
 
 // TOML schedule for one disk: seed plus that disk's rules (without "disk").
 std::string schedule_toml(const Scenario& s, int disk);

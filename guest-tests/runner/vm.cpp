@@ -329,6 +329,8 @@ Outcome run_scenario(const Scenario& s, const RunConfig& c, std::mutex& log_mute
         throw;
       }
       if (logfd >= 0) close(logfd);
+      // fsfault repro maps fault log t_ms (ms since the server's engine started) to this clock.
+      runlog << "server for disk " << i << " started at " << ms_since(t0) << " ms\n";
       nbd_socks.push_back(sv.sock);
     }
     for (size_t i = 0; i < servers.size(); ++i) {

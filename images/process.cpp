@@ -352,6 +352,14 @@ TempFile::~TempFile() {
   std::filesystem::remove(path_, ec);
 }
 
+std::string describe_exit(int status) {
+  if (status < 0) return "exited (status unknown)";
+  if (status <= 128) return "exited (status " + std::to_string(status) + ")";
+  const int sig = status - 128;
+  const char* abbrev = ::sigabbrev_np(sig);
+  return "exited (signal " + std::to_string(sig) + (abbrev ? std::string(", SIG") + abbrev : std::string()) + ")";
+}
+
 std::string describe_command(const std::vector<std::string>& argv) {
   std::string s;
   for (const auto& a : argv) {

@@ -99,6 +99,10 @@ class TempFile {
   std::filesystem::path path_;
 };
 
+// "exited (status 3)" or "exited (signal 9, SIGKILL)" for an exit status as Child reports it
+// (128+signal when killed by a signal).
+std::string describe_exit(int status);
+
 // "cmd arg ..." for error messages.
 std::string describe_command(const std::vector<std::string>& argv);
 

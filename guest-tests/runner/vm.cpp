@@ -1,6 +1,7 @@
 #include "guest-tests/runner/vm.h"
 
 #include "guest-tests/runner/images_glue.h"
+#include "guest-tests/runner/run_dir.h"
 #include "guest-tests/runner/util.h"
 #include "images/process.h"
 
@@ -16,6 +17,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <mutex>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -30,6 +33,14 @@ using Clock = std::chrono::steady_clock;
 using images::Child;
 using images::termination_signal;
 using std::chrono::milliseconds;
+
+// Guest records are small (the largest, an exec step's output, is capped at
+// 64 KiB by the guest before JSON escaping); anything near these limits is a
+// broken or hostile guest, not data.
+constexpr size_t kMaxRecordBytes = 1 << 20;        // one line
+constexpr size_t kMaxRecordTotal = 32u << 20;      // all lines of a run
+// How often the record loop looks at the processes and the console.
+constexpr int kWatchMs = 200;
 
 long long ms_since(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
@@ -66,18 +77,32 @@ int connect_retry(const std::string& path, int timeout_ms, Child& server) {
   }
 }
 
+// Lines from a peer we do not trust (the guest, a dying server): a line longer
+// than max_line is refused rather than buffered, so memory stays bounded.
 class LineReader {
  public:
-  explicit LineReader(int fd) : fd_(fd) {}
-  // 1: line, 0: timeout, -1: EOF/error
+  static constexpr int kTooLong = -2;
+  explicit LineReader(int fd, size_t max_line = kMaxRecordBytes) : fd_(fd), max_line_(max_line) {}
+  // 1: line, 0: timeout, -1: EOF/error, kTooLong: no newline within max_line bytes
   int next(std::string& line, int timeout_ms) {
     auto t0 = Clock::now();
     for (;;) {
-      auto nl = buf_.find('\n');
+      auto nl = buf_.find('\n', scan_);
       if (nl != std::string::npos) {
-        line = buf_.substr(0, nl);
-        buf_.erase(0, nl + 1);
+        line.assign(buf_, pos_, nl - pos_);
+        pos_ = scan_ = nl + 1;
+        if (pos_ == buf_.size()) {
+          buf_.clear();
+          pos_ = scan_ = 0;
+        }
         return 1;
+      }
+      scan_ = buf_.size();
+      if (buf_.size() - pos_ > max_line_) return kTooLong;
+      if (pos_ > 0) {  // compact only when no line is left: one move per read, not per line
+        buf_.erase(0, pos_);
+        scan_ -= pos_;
+        pos_ = 0;
       }
       int left = timeout_ms - static_cast<int>(ms_since(t0));
       if (left <= 0) return 0;
@@ -99,7 +124,63 @@ class LineReader {
 
  private:
   int fd_;
+  size_t max_line_;
   std::string buf_;
+  size_t pos_ = 0;   // start of the first unreturned line
+  size_t scan_ = 0;  // buf_[pos_, scan_) holds no newline
+};
+
+// "ab\x01..." : the start of an untrusted line, printable.
+std::string excerpt(const std::string& s, size_t n = 60) {
+  std::string o;
+  for (size_t i = 0; i < s.size() && i < n; ++i) {
+    unsigned char ch = static_cast<unsigned char>(s[i]);
+    if (ch >= 0x20 && ch < 0x7f) {
+      o += static_cast<char>(ch);
+    } else {
+      char b[8];
+      snprintf(b, sizeof b, "\\x%02x", ch);
+      o += b;
+    }
+  }
+  return o + (s.size() > n ? "..." : "");
+}
+
+// Follows console.log as QEMU writes it and remembers the kernel's panic line,
+// printed by panic() in kernel/panic.c as "Kernel panic - not syncing: ...".
+class ConsoleWatch {
+ public:
+  explicit ConsoleWatch(std::string path) : path_(std::move(path)) {}
+  // Reads what was appended since the last call (a bounded amount per call).
+  std::optional<std::string> panic_line() {
+    if (panic_) return panic_;
+    int fd = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return std::nullopt;
+    char b[65536];
+    for (int i = 0; i < 64 && !panic_; ++i) {
+      ssize_t n = pread(fd, b, sizeof b, off_);
+      if (n <= 0) break;
+      off_ += n;
+      for (ssize_t k = 0; k < n && !panic_; ++k) {
+        if (b[k] != '\n') {
+          if (line_.size() < 4096) line_ += b[k];
+          continue;
+        }
+        if (!line_.empty() && line_.back() == '\r') line_.pop_back();
+        auto at = line_.find("Kernel panic - not syncing");
+        if (at != std::string::npos) panic_ = line_.substr(at);
+        line_.clear();
+      }
+    }
+    close(fd);
+    return panic_;
+  }
+
+ private:
+  std::string path_;
+  off_t off_ = 0;
+  std::string line_;
+  std::optional<std::string> panic_;
 };
 
 bool send_line(int fd, const std::string& s) {
@@ -156,9 +237,14 @@ std::string probe_accel(const KernelInfo& k, const std::string& initramfs, const
     if (why) *why = "/dev/kvm not accessible";
     return "tcg";
   }
-  char tmpl[] = "/tmp/fsfault-probe.XXXXXX";
-  if (!mkdtemp(tmpl)) return "tcg";
-  std::string dir = tmpl, log = dir + "/console.log";
+  std::optional<RunDir> dir;
+  try {
+    dir.emplace("fsfault-probe");
+  } catch (const std::exception& e) {
+    if (why) *why = std::string("KVM probe: ") + e.what();
+    return "tcg";
+  }
+  const std::string log = dir->path() + "/console.log";
   std::vector<std::string> a = {qemu, "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
                                 "-machine", "q35", "-accel", "kvm", "-cpu", "host", "-m", "256",
                                 "-kernel", k.image, "-initrd", initramfs,
@@ -168,7 +254,6 @@ std::string probe_accel(const KernelInfo& k, const std::string& initramfs, const
   try {
     probe = Child::spawn(a);
   } catch (const std::exception& e) {
-    fs::remove_all(dir);
     if (why) *why = std::string("KVM probe could not start: ") + e.what();
     return "tcg";
   }
@@ -194,7 +279,7 @@ std::string probe_accel(const KernelInfo& k, const std::string& initramfs, const
     } catch (...) {
     }
   }
-  fs::remove_all(dir);
+  dir.reset();
   if (why) {
     if (ok) {
       *why = "KVM probe boot reached userspace";
@@ -212,19 +297,28 @@ Outcome run_scenario(const Scenario& s, const RunConfig& c, std::mutex& log_mute
   auto t0 = Clock::now();
   Outcome o;
   Trace trace;
-  char tmpl[] = "/tmp/fsfault-vm.XXXXXX";
-  if (!mkdtemp(tmpl)) {
-    o.reasons.push_back("mkdtemp failed");
+  std::ostringstream runlog;
+  // Directories of runners that were SIGKILLed (their children died with them
+  // through PDEATHSIG, but nobody removed the sockets): once per process.
+  static std::once_flag swept;
+  std::call_once(swept, [&] {
+    for (const char* prefix : {"fsfault-vm", "fsfault-probe"})
+      for (auto& d : sweep_stale_run_dirs(prefix)) runlog << "removed stale run directory " << d << " (its runner died)\n";
+  });
+  std::optional<RunDir> run_dir;
+  try {
+    run_dir.emplace("fsfault-vm");
+  } catch (const std::exception& e) {
+    o.reasons.push_back(e.what());
     return o;
   }
-  const std::string tmp = tmpl;
+  const std::string tmp = run_dir->path();
   const std::string art = c.out_dir.empty() ? tmp : c.out_dir;
   fs::create_directories(art);
   std::vector<Server> servers(s.disks.size());
   Child qemu;
   int lsock = -1, chan = -1;
   std::ostringstream commands;
-  std::ostringstream runlog;
 
   auto finish = [&](Outcome out) {
     // Stop everything we started, in reverse order.
@@ -268,13 +362,8 @@ Outcome run_scenario(const Scenario& s, const RunConfig& c, std::mutex& log_mute
     } catch (const std::exception& e) {
       out.notes.push_back(std::string("writing artifacts: ") + e.what());
     }
-    if (c.out_dir.empty()) fs::remove_all(tmp);
-    else {
-      // Sockets are useless after the run; the artifacts stay.
-      std::error_code ec;
-      for (auto& e : fs::directory_iterator(tmp, ec)) fs::remove(e.path(), ec);
-      fs::remove(tmp, ec);
-    }
+    // Sockets are useless after the run; artifacts stay when they live in out_dir.
+    run_dir.reset();
     return out;
   };
 
@@ -284,6 +373,37 @@ Outcome run_scenario(const Scenario& s, const RunConfig& c, std::mutex& log_mute
     x.reasons.push_back("interrupted by signal " + std::to_string(termination_signal()) + " after " +
                         std::to_string(ms_since(t0)) + " ms");
     return x;
+  };
+
+  auto error_outcome = [&](const std::string& why) {
+    runlog << "error after " << ms_since(t0) << " ms: " << why << "\n";
+    Outcome x;
+    x.verdict = Verdict::error;
+    x.reasons.push_back(why);
+    return x;
+  };
+
+  // The first server that ended on its own, as an error reason ("" while all run).
+  auto dead_server = [&]() -> std::string {
+    for (size_t i = 0; i < servers.size(); ++i) {
+      if (auto st = servers[i].proc.wait_for(milliseconds(0)))
+        return "NBD server of disk " + std::to_string(i) + " " + images::describe_exit(*st) +
+               " before the guest finished (see server-d" + std::to_string(i) + ".log)";
+    }
+    return "";
+  };
+  std::optional<ConsoleWatch> console_watch;
+  // Why the run cannot go on, from the host's side: a server or QEMU ended, or
+  // the guest kernel panicked. "" while all is well.
+  auto host_fault = [&]() -> std::string {
+    if (auto why = dead_server(); !why.empty()) return why;
+    // QEMU first, the console second: a panic reboots the guest, and with
+    // -no-reboot QEMU then exits (status 0) with the panic line already written.
+    auto qemu_st = qemu.wait_for(milliseconds(0));
+    if (console_watch)
+      if (auto line = console_watch->panic_line()) return "guest kernel panic: " + *line;
+    if (qemu_st) return "QEMU " + images::describe_exit(*qemu_st) + " before the guest finished (see qemu.log)";
+    return "";
   };
 
   try {
@@ -369,19 +489,21 @@ Outcome run_scenario(const Scenario& s, const RunConfig& c, std::mutex& log_mute
       throw;
     }
     if (qlog >= 0) close(qlog);
+    console_watch.emplace(console);
 
     const int timeout_ms = (s.timeout_s > 0 ? s.timeout_s : c.timeout_s) * 1000;
     auto deadline_left = [&] { return timeout_ms - static_cast<int>(ms_since(t0)); };
     // QEMU connects to the channel as it starts.
     for (;;) {
       pollfd p{lsock, POLLIN, 0};
-      int r = poll(&p, 1, 200);
+      int r = poll(&p, 1, kWatchMs);
       if (r > 0) {
         chan = accept4(lsock, nullptr, nullptr, SOCK_CLOEXEC);
         break;
       }
       if (auto st = qemu.wait_for(milliseconds(0)))
-        throw std::runtime_error("QEMU exited with status " + std::to_string(*st) + " before connecting (see qemu.log)");
+        throw std::runtime_error("QEMU " + images::describe_exit(*st) + " before connecting (see qemu.log)");
+      if (auto why = dead_server(); !why.empty()) return finish(error_outcome(why));
       if (termination_signal()) return finish(interrupted_outcome());
       if (deadline_left() <= 0) {
         trace.timed_out = true;
@@ -390,7 +512,13 @@ Outcome run_scenario(const Scenario& s, const RunConfig& c, std::mutex& log_mute
     }
     std::ofstream records(art + "/records.jsonl");
     LineReader rd(chan);
-    bool done = false, eof = false;
+    bool done = false;
+    // Set when the run must end before the guest's "done": a host-side fault or a
+    // guest that broke the channel's protocol. Either way the record stream is
+    // incomplete, so the verdict is error whatever the guest recorded so far.
+    std::string abort_reason;
+    size_t record_bytes = 0, lines = 0;
+    auto last_watch = Clock::now();
     while (!done) {
       if (termination_signal()) return finish(interrupted_outcome());
       int left = deadline_left();
@@ -398,35 +526,51 @@ Outcome run_scenario(const Scenario& s, const RunConfig& c, std::mutex& log_mute
         trace.timed_out = true;
         break;
       }
+      // Also while lines stream in: a flooding guest never lets next() time out.
+      if (ms_since(last_watch) >= kWatchMs) {
+        last_watch = Clock::now();
+        abort_reason = host_fault();
+        if (!abort_reason.empty()) break;
+      }
       std::string line;
-      int r = rd.next(line, std::min(left, 500));
-      if (r < 0) {
-        eof = true;
+      int r = rd.next(line, std::min(left, kWatchMs));
+      if (r == LineReader::kTooLong) {
+        abort_reason = "malformed record on channel: record " + std::to_string(lines + 1) + " has no newline within " +
+                       std::to_string(kMaxRecordBytes) + " bytes";
         break;
       }
-      if (r == 0) {
-        if (auto st = qemu.wait_for(milliseconds(0))) {
-          runlog << "QEMU exited (" << *st << ") before the guest said done\n";
-          break;
-        }
-        continue;
+      if (r < 0) {
+        // QEMU closes the channel as it exits: give it a moment, then say why.
+        qemu.wait_for(milliseconds(2000));
+        abort_reason = host_fault();
+        if (abort_reason.empty()) abort_reason = "guest channel closed before the guest finished";
+        break;
       }
-      json j;
-      try {
-        j = json::parse(line);
-      } catch (...) {
-        runlog << "unparsable line from guest: " << line << "\n";
-        continue;
+      if (r == 0 || line.empty()) continue;
+      ++lines;
+      record_bytes += line.size() + 1;
+      if (record_bytes > kMaxRecordTotal) {
+        abort_reason = "malformed record on channel: the guest sent more than " + std::to_string(kMaxRecordTotal) +
+                       " bytes of records";
+        break;
       }
-      std::string type = j.value("type", std::string());
+      json j = json::parse(line, nullptr, false);
+      std::string type;
+      // The kernel under test is not trusted: anything but an object with a
+      // string "type" ends the run instead of being guessed at.
+      if (!j.is_discarded() && j.is_object() && j.contains("type") && j["type"].is_string()) type = j["type"];
+      if (type.empty()) {
+        abort_reason = "malformed record on channel: record " + std::to_string(lines) + " (" +
+                       std::to_string(line.size()) + " bytes) is not a JSON object with a \"type\": " + excerpt(line);
+        break;
+      }
+      records << line << std::endl;  // flushed: records.jsonl is live while the guest runs
       if (type == "hello") {
         trace.kernel_release = j.value("release", std::string());
         runlog << "guest hello after " << ms_since(t0) << " ms: " << trace.kernel_release << "\n";
-        records << line << std::endl;  // flushed: records.jsonl is live while the guest runs
         send_line(chan, plan.dump());
       } else if (type == "phase") {
-        records << line << std::endl;  // flushed: records.jsonl is live while the guest runs
-        std::string name = j.value("name", std::string());
+        std::string name = j.contains("name") && j["name"].is_string() ? j["name"].get<std::string>() : "";
         json reply{{"type", "ack"}, {"ok", true}, {"phase", name}};
         for (size_t i = 0; i < servers.size(); ++i) {
           Server& sv = servers[i];
@@ -437,7 +581,7 @@ Outcome run_scenario(const Scenario& s, const RunConfig& c, std::mutex& log_mute
             break;
           }
           json rj = json::parse(resp, nullptr, false);
-          if (rj.is_discarded() || !rj.value("ok", false)) {
+          if (!rj.is_object() || !rj.value("ok", false)) {
             reply = json{{"type", "ack"}, {"ok", false}, {"error", "disk " + std::to_string(i) + ": " + resp}};
             break;
           }
@@ -445,17 +589,20 @@ Outcome run_scenario(const Scenario& s, const RunConfig& c, std::mutex& log_mute
         runlog << "phase " << name << " at " << ms_since(t0) << " ms: " << reply.dump() << "\n";
         send_line(chan, reply.dump());
       } else if (type == "done") {
-        records << line << std::endl;  // flushed: records.jsonl is live while the guest runs
         trace.completed = true;
         done = true;
       } else {
-        records << line << std::endl;  // flushed: records.jsonl is live while the guest runs
         trace.records.push_back(std::move(j));
       }
     }
     records.close();
-    if (eof && !trace.completed) runlog << "channel closed before done\n";
     if (termination_signal()) return finish(interrupted_outcome());
+    // A server that died while the guest finished (on I/O errors) still spoils the run.
+    if (abort_reason.empty()) abort_reason = dead_server();
+    if (!abort_reason.empty()) {
+      qemu.stop(milliseconds(0));
+      return finish(error_outcome(abort_reason));
+    }
     if (trace.timed_out) runlog << "timeout after " << ms_since(t0) << " ms: QEMU killed\n";
     // The guest powers off; give it a moment, then stop it anyway (at once after a timeout).
     if (trace.completed) qemu.wait_for(milliseconds(5000));
@@ -481,10 +628,7 @@ Outcome run_scenario(const Scenario& s, const RunConfig& c, std::mutex& log_mute
     return finish(j);
   } catch (const std::exception& e) {
     if (termination_signal()) return finish(interrupted_outcome());
-    Outcome x;
-    x.verdict = Verdict::error;
-    x.reasons.push_back(e.what());
-    return finish(x);
+    return finish(error_outcome(e.what()));
   }
   (void)log_mutex;
 }

@@ -7,18 +7,11 @@ fsfault=$1 scenarios=$2 out=$3 sig=$4
 source "$(dirname "$0")/vm_no_orphans.sh"
 rm -rf "$out"
 mkdir -p "$out"
-"$fsfault" vm-test --kernel bookworm --accel tcg --scenarios "$scenarios" --filter runner/hang \
+"$fsfault" vm-test --kernel bookworm --accel tcg "${vm_cache_args[@]}" --scenarios "$scenarios" --filter runner/hang \
   --timeout 300 --out "$out" --junit "$out/results.xml" >"$out.stdout" 2>&1 &
 runner=$!
 # Wait (bounded) until the guest is up and blocked in its sleep: QEMU and the server both run.
-for _ in $(seq 1 600); do
-  grep -qs 'phase hanging' "$out/runner/hang/runner.log" && break
-  # runner.log is written at the end; the phase shows in the records as they stream.
-  grep -qs '"type":"phase"' "$out/runner/hang/records.jsonl" && break
-  kill -0 $runner 2>/dev/null || break
-  sleep 0.2
-done
-grep -qs '"type":"phase"' "$out/runner/hang/records.jsonl" || { echo "FAIL: guest never reached its phase"; cat "$out.stdout"; kill -KILL $runner; exit 1; }
+wait_for_phase "$out/runner/hang" $runner || { cat "$out.stdout"; kill -KILL $runner; exit 1; }
 pgrep -f -- "$out/runner/hang/console.log" >/dev/null || { echo "FAIL: QEMU not running before the signal"; exit 1; }
 kill "-$sig" $runner
 set +e

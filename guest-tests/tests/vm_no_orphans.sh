@@ -1,5 +1,30 @@
-# Sourced by the VM runner tests: asserts that a finished run left nothing behind.
+# Sourced by the VM runner tests: asserts that a finished run left nothing behind, and the few
+# steps those tests share.
 #   assert_no_orphans OUT_DIR
+#   wait_for_phase SCENARIO_OUT_DIR RUNNER_PID   the guest announced a phase (bounded wait)
+#   run_pid PROGRAM FILE                         pid of PROGRAM (qemu-system-x86_64, fsfault-nbd)
+#                                                whose command line names FILE
+# FSFAULT_VM_CACHE=DIR in the environment passes --cache DIR to vm-test (reuse another build's
+# kernels and images); the tests put "${vm_cache_args[@]}" on their vm-test command lines.
+vm_cache_args=()
+[[ -n ${FSFAULT_VM_CACHE:-} ]] && vm_cache_args=(--cache "$FSFAULT_VM_CACHE")
+
+wait_for_phase() {
+  local dir=$1 pid=$2
+  # records.jsonl streams while the guest runs (runner.log is written at the end).
+  for _ in $(seq 1 600); do
+    grep -qs '"type":"phase"' "$dir/records.jsonl" && return 0
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.2
+  done
+  echo "FAIL: guest never reached its phase"
+  return 1
+}
+
+run_pid() {
+  pgrep -f -- "^[^ ]*$1 .*$2" | head -1
+}
+
 # Every QEMU and fsfault-nbd of a run names a file under OUT_DIR (console log, fault log) or under
 # the run's /tmp/fsfault-vm.* directory (sockets), which commands.txt records.
 assert_no_orphans() {

@@ -7,7 +7,7 @@ fsfault=$1 scenarios=$2 out=$3
 source "$(dirname "$0")/vm_no_orphans.sh"
 rm -rf "$out"
 set +e
-"$fsfault" vm-test --kernel bookworm --accel tcg --scenarios "$scenarios" --filter runner/hang \
+"$fsfault" vm-test --kernel bookworm --accel tcg "${vm_cache_args[@]}" --scenarios "$scenarios" --filter runner/hang \
   --timeout 25 --out "$out" --ktap "$out/results.ktap" >"$out.stdout" 2>&1
 rc=$?
 set -e

@@ -104,15 +104,17 @@ void FaultLog::write(FaultRecord record) {
 
 void FaultLog::flush() {
   std::lock_guard out(out_mu_);
-  std::vector<FaultRecord> batch;
   {
     std::lock_guard lock(queue_mu_);
-    batch.swap(queue_);
+    batch_.swap(queue_);  // queue_ gets the cleared buffer, capacity kept
   }
-  if (!batch.empty()) output(batch);
+  if (batch_.empty()) return;
+  output();
+  batch_.clear();
 }
 
-void FaultLog::output(const std::vector<FaultRecord>& records) {
+void FaultLog::output() {
+  const std::vector<FaultRecord>& records = batch_;
   const bool with_time = time_ == Time::Include;
   if (memory_ || sink_) {
     for (const auto& r : records) {
@@ -143,7 +145,7 @@ void FaultLog::output(const std::vector<FaultRecord>& records) {
     left -= static_cast<std::size_t>(n);
   }
   // A huge batch (back-pressure) must not pin its buffer for the server's life.
-  if (text_.capacity() > (std::size_t{1} << 20)) std::string().swap(text_);
+  if (text_.capacity() > (std::size_t{8} << 20)) std::string().swap(text_);
 }
 
 namespace {

@@ -84,8 +84,10 @@ class FaultLog {
 
   // Queued records that trigger an early flush, and the most a writer lets
   // pile up before it flushes itself (bounds memory when the disk is slow).
-  static constexpr std::size_t kFlushAt = 4096;
-  static constexpr std::size_t kMaxQueued = 65536;
+  // Two record buffers (queue and batch being written) swap and keep their
+  // capacity, so memory stays flat at most 2 × kMaxQueued records (≈ 5 MiB).
+  static constexpr std::size_t kFlushAt = 2048;
+  static constexpr std::size_t kMaxQueued = 16384;
   static constexpr std::chrono::milliseconds kFlushInterval{50};
 
   static nlohmann::ordered_json to_json(const FaultRecord& record, bool with_time);
@@ -98,7 +100,7 @@ class FaultLog {
  private:
   FaultLog() = default;
   void start_flusher();
-  void output(const std::vector<FaultRecord>& records);  // under out_mu_
+  void output();  // writes batch_; under out_mu_
 
   Time time_ = Time::Include;
   int fd_ = -1;
@@ -109,6 +111,7 @@ class FaultLog {
   std::mutex out_mu_;
   std::vector<std::string> lines_;  // in_memory; under out_mu_
   std::string text_;                // reused output buffer; under out_mu_
+  std::vector<FaultRecord> batch_;  // records being written; under out_mu_
   std::mutex queue_mu_;
   std::condition_variable wake_;
   std::vector<FaultRecord> queue_;  // under queue_mu_

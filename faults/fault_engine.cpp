@@ -406,6 +406,15 @@ void FaultEngine::set_log(std::shared_ptr<FaultLog> log) {
   if (log) log->flush();  // the old log (its destructor would flush it too)
 }
 
+void FaultEngine::flush_log() {
+  std::shared_ptr<FaultLog> log;
+  {
+    std::shared_lock lock(mu_);
+    log = log_;
+  }
+  if (log) log->flush();
+}
+
 nlohmann::json FaultEngine::stats() const {
   std::shared_ptr<FaultLog> log;
   nlohmann::json out;

@@ -138,6 +138,10 @@ class FaultEngine {
   // stop batching, so one delayed request does not hold up others).
   bool may_delay() const { return may_delay_.load(std::memory_order_relaxed); }
   void set_log(std::shared_ptr<FaultLog> log);
+  // Writes the faults logged so far (FaultLog::flush). The server calls it
+  // once per reply batch, before sending: a fault is in the file before the
+  // client sees it.
+  void flush_log();
 
   // {"phase": str|null, "dead": bool, "requests": N,
   //  "rules": [{"name": str, "matches": N, "fired": N}, ...]} (file order)

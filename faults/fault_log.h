@@ -17,11 +17,12 @@
 //   delay_ms for delay
 // BUFFERING: write() only queues the record (the fault engine calls it under
 // its lock, so it must be cheap); lines are formatted and written in batches,
-// one write(2) per batch, by flush(). flush() runs on a background thread every
-// kFlushInterval, when kFlushAt records are queued, and whenever someone needs
-// the log complete: the engine flushes on a phase change, on die and on stats
-// (so a client asking `stats` then reading the file sees every fault counted),
-// and the destructor flushes (server shutdown). Lines never interleave and keep
+// one write(2) per batch, by flush(). flush() runs whenever someone needs the
+// log complete: the server before sending each batch of replies (so a fault is
+// in the file before the client sees its reply), the engine on a phase change,
+// on die and on stats (a client asking `stats` then reading the file sees
+// every fault counted), the destructor (server shutdown); and, as a safety
+// net, a background thread every kFlushInterval or when kFlushAt records wait. Lines never interleave and keep
 // the order in which write() was called. Why: formatting and writing one line
 // per fault under the engine's exclusive lock cost ≈ 2 µs per failed request
 // in the error flood (docs/performance.md).

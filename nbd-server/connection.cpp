@@ -141,6 +141,7 @@ void Connection::worker() {
         out = dispatcher_->execute(h, std::span(r.buf));
       }
       if (out.disconnect) {
+        session_.exp->device->publish();
         // Shut the socket down before taking read_mu_: another worker may
         // hold it while blocked in recv(), and only the shutdown wakes it.
         close_now("fault: disconnect");
@@ -153,6 +154,7 @@ void Connection::worker() {
                   session_.base_allocation_id);
     }
     if (!replies.empty()) {
+      session_.exp->device->publish();  // a fault is logged before its reply leaves
       bool sent;
       {
         std::lock_guard lock(write_mu_);

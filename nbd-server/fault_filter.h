@@ -22,6 +22,10 @@ class FaultFilter final : public BlockDevice {
   }
   bool fast_zero() const override { return inner_->fast_zero(); }
   bool may_sleep() const override { return engine_->may_delay() || inner_->may_sleep(); }
+  void publish() override {
+    engine_->flush_log();
+    inner_->publish();
+  }
 
   IoResult read(std::span<std::uint8_t> buf, std::uint64_t offset) override;
   IoResult write(std::span<const std::uint8_t> buf, std::uint64_t offset, bool fua) override;

@@ -39,6 +39,11 @@ class BlockDevice {
   // True when a request may sleep on purpose (an injected delay): the
   // connection then runs each request on its own instead of in batches.
   virtual bool may_sleep() const { return false; }
+  // Called before the replies to the requests executed so far are sent: a
+  // filter that keeps records of them (the fault log) makes them visible now,
+  // so a client that saw a fault can find it in the log. Batched by the
+  // connection (once per reply batch), so the cost is not per request.
+  virtual void publish() {}
 
   virtual IoResult read(std::span<std::uint8_t> buf, std::uint64_t offset) = 0;
   virtual IoResult write(std::span<const std::uint8_t> buf, std::uint64_t offset, bool fua) = 0;

@@ -4,7 +4,9 @@
 # bin/fsfault-nbd and bin/fsfault. Numbers are for humans (docs/performance.md);
 # nothing here is asserted. Extra knobs via the environment:
 #   BENCH_RUNS (3), BENCH_SECONDS (3), BENCH_SIZE (1G), BENCH_KERNELS ("bookworm"),
-#   BENCH_SKIP (space-separated subset of: faults flood datapath vm)
+#   BENCH_RSS_MINUTES (1; the figure is 10), BENCH_CACHE (kernels/images
+#   for the VM part; default BUILD_DIR),
+#   BENCH_SKIP (space-separated subset of: faults flood datapath rss vm)
 #
 # Usage: bench/run-all.sh [BUILD_DIR]
 set -euo pipefail
@@ -43,8 +45,13 @@ if ! skipped datapath; then
   bash "$HERE/nbd-datapath" "$BIN" --runs "$RUNS" --seconds "$SECS" --size "$SIZE"
 fi
 
+if ! skipped rss; then
+  banner "memory: server RSS over a ${BENCH_RSS_MINUTES:-1}-minute EIO flood, overlay growth"
+  bash "$HERE/nbd-flood-rss" "$BIN" --minutes "${BENCH_RSS_MINUTES:-1}" --interval 5
+fi
+
 if ! skipped vm; then
-  kargs=()
+  kargs=(--cache "${BENCH_CACHE:-$BUILD}")
   for k in ${BENCH_KERNELS:-bookworm}; do kargs+=(--kernel "$k"); done
   banner "vm: bare boot vs scenarios, catalogue --jobs 1 / 2"
   bash "$HERE/vm" "$BIN" "${kargs[@]}" --bare-runs "$RUNS"

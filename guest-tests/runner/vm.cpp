@@ -589,6 +589,7 @@ Outcome run_scenario(const Scenario& s, const RunConfig& c, std::mutex& log_mute
         runlog << "phase " << name << " at " << ms_since(t0) << " ms: " << reply.dump() << "\n";
         send_line(chan, reply.dump());
       } else if (type == "done") {
+        runlog << "guest done after " << ms_since(t0) << " ms\n";
         trace.completed = true;
         done = true;
       } else {
@@ -607,6 +608,7 @@ Outcome run_scenario(const Scenario& s, const RunConfig& c, std::mutex& log_mute
     // The guest powers off; give it a moment, then stop it anyway (at once after a timeout).
     if (trace.completed) qemu.wait_for(milliseconds(5000));
     qemu.stop(milliseconds(trace.completed ? 2000 : 0));
+    runlog << "QEMU gone after " << ms_since(t0) << " ms\n";
     // Fault logs are complete only once the servers stopped.
     for (auto& sv : servers) {
       if (sv.ctl >= 0) {
@@ -615,6 +617,7 @@ Outcome run_scenario(const Scenario& s, const RunConfig& c, std::mutex& log_mute
       }
       sv.proc.stop(milliseconds(3000));
     }
+    runlog << "servers stopped after " << ms_since(t0) << " ms\n";
     for (size_t i = 0; i < servers.size(); ++i)
       if (!servers[i].fault_log.empty())
         for (auto& f : read_jsonl(servers[i].fault_log)) {

@@ -64,17 +64,26 @@ void FaultWiring::configure(const std::string& schedule_path, const std::string&
   }
 }
 
+namespace {
+// A reply may quote the client's bytes (a JSON parse error's "last read"),
+// which need not be UTF-8: strict dump() would throw out of the control
+// thread and terminate the server (found by SecurityTest.ControlSocketRefusesGarbageAndSurvives).
+std::string reply_line(const nlohmann::json& reply) {
+  return reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+}  // namespace
+
 ControlHandler FaultWiring::control_handler() {
   Impl* impl = impl_.get();
   return [impl](const std::string& line) -> std::string {
     if (impl->exports.size() == 1) {
-      return impl->exports.front()->control->handle_line(line).dump();
+      return reply_line(impl->exports.front()->control->handle_line(line));
     }
     nlohmann::json cmd = nlohmann::json::parse(line, nullptr, false);
     if (cmd.is_object() && cmd.value("cmd", "") == "stats") {
       nlohmann::json all = {{"ok", true}, {"exports", nlohmann::json::object()}};
       for (auto& x : impl->exports) all["exports"][x->name] = x->control->handle(cmd);
-      return all.dump();
+      return reply_line(all);
     }
     // Every other command applies to every export; the first failure wins.
     nlohmann::json answer;
@@ -83,7 +92,7 @@ ControlHandler FaultWiring::control_handler() {
       if (answer.is_null() || !r.value("ok", false)) answer = r;
       if (!r.value("ok", false)) break;
     }
-    return answer.dump();
+    return reply_line(answer);
   };
 }
 

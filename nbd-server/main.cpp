@@ -48,8 +48,9 @@ int main(int argc, char** argv) {
                  "Listen on this unix socket (mode 0600). Default when neither --socket nor --tcp\n"
                  "is given: nbd.sock in a fresh private directory, printed at start");
   app.add_option("--tcp", tcp,
-                 "Listen on TCP HOST:PORT (e.g. 127.0.0.1:10809; port 0 picks one). Nothing is\n"
-                 "exposed beyond loopback unless you name another address");
+                 "Listen on TCP HOST:PORT (e.g. 127.0.0.1:10809; port 0 picks one). :PORT or PORT\n"
+                 "binds loopback (127.0.0.1): nothing is exposed beyond loopback unless you name\n"
+                 "another address");
   app.add_option("--schedule", schedule, "Fault schedule (TOML) to load at start")
       ->check(CLI::ExistingFile);
   app.add_option("--control", control,
@@ -154,6 +155,9 @@ int main(int argc, char** argv) {
       private_dir = tmpl;
       unix_path = private_dir + "/nbd.sock";
     }
+    // No host: loopback, never every interface.
+    if (!tcp.empty() && tcp.find(':') == std::string::npos) tcp = ":" + tcp;
+    if (!tcp.empty() && tcp.front() == ':') tcp = "127.0.0.1" + tcp;
     cfg.unix_path = unix_path;
     cfg.tcp_address = tcp;
     cfg.control_path = control;

@@ -217,7 +217,12 @@ void Server::accept_control() {
         if (line.size() < (1 << 20)) line.push_back(c);
         continue;
       }
-      std::string reply = control_ ? control_(line) : R"({"ok":false,"error":"no fault engine"})";
+      std::string reply = R"({"ok":false,"error":"no fault engine"})";
+      try {
+        if (control_) reply = control_(line);
+      } catch (const std::exception&) {  // never let one command end the server
+        reply = R"({"ok":false,"error":"internal error"})";
+      }
       reply.push_back('\n');
       if (!write_all(fd, reply.data(), reply.size())) break;
       line.clear();

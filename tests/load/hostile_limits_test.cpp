@@ -18,51 +18,21 @@
 #include <thread>
 
 #include "tests/load/load_util.h"
+#include "tests/nbd/raw_client.h"
 #include "tests/nbd/support.h"
 
 namespace fsfault::it {
 namespace {
 
-using Bytes = std::vector<std::uint8_t>;
+using raw::Bytes;
+using raw::go_payload;
+using raw::option;
+using raw::request;
+using raw::simple_reply;
 using Clock = std::chrono::steady_clock;
 constexpr std::uint64_t kSize = 40ULL * 1024 * 1024;  // room for a 32 MiB request
 constexpr std::uint32_t kMaxBlock = 32 * 1024 * 1024;  // advertised maximum block size
 constexpr std::uint64_t kMaxDrain = 64ULL * 1024 * 1024;  // WRITE payload drained up to this
-
-void put(Bytes& b, std::uint64_t v, int bytes) {
-  for (int i = bytes - 1; i >= 0; --i) b.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
-}
-std::uint64_t get(const std::uint8_t* p, int bytes) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < bytes; ++i) v = (v << 8) | p[i];
-  return v;
-}
-Bytes option(std::uint32_t opt, const Bytes& payload) {
-  Bytes b;
-  put(b, 0x49484156454F5054ULL, 8);
-  put(b, opt, 4);
-  put(b, payload.size(), 4);
-  b.insert(b.end(), payload.begin(), payload.end());
-  return b;
-}
-Bytes go_payload(const std::string& name) {
-  Bytes p;
-  put(p, name.size(), 4);
-  p.insert(p.end(), name.begin(), name.end());
-  put(p, 0, 2);
-  return p;
-}
-Bytes request(std::uint16_t type, std::uint64_t cookie, std::uint64_t off, std::uint32_t len,
-              std::uint16_t flags = 0) {
-  Bytes b;
-  put(b, 0x25609513, 4);
-  put(b, flags, 2);
-  put(b, type, 2);
-  put(b, cookie, 8);
-  put(b, off, 8);
-  put(b, len, 4);
-  return b;
-}
 
 class HostileLimitsTest : public ServerTest {
  protected:
@@ -71,8 +41,7 @@ class HostileLimitsTest : public ServerTest {
     golden_sha_ = sha256_file(img_);
   }
   void TearDown() override {
-    for (int fd : fds_) ::close(fd);
-    fds_.clear();
+    clients_.close_all();
     if (server_ != nullptr && server_->alive()) {
       expect_still_serving();
       load::ProcStats after = load::settle(server_->pid(), baseline_);
@@ -88,57 +57,11 @@ class HostileLimitsTest : public ServerTest {
     server_ = &start_server(args);
     baseline_ = load::quiet_baseline(server_->pid());
   }
-  int raw() {
-    int fd = connect_unix(server_->socket());
-    EXPECT_GE(fd, 0);
-    fds_.push_back(fd);
-    return fd;
-  }
-  void forget(int fd) {
-    ::close(fd);
-    fds_.erase(std::find(fds_.begin(), fds_.end(), fd));
-  }
-  // Greeting read, flags sent (fixed newstyle + no zeroes).
-  int negotiating() {
-    int fd = raw();
-    std::uint8_t g[18];
-    EXPECT_TRUE(recv_exact(fd, g, sizeof g));
-    Bytes f;
-    put(f, 3, 4);
-    EXPECT_TRUE(send_all(fd, f.data(), f.size()));
-    return fd;
-  }
-  // Returns the reply type (0 on EOF) after reading its payload.
-  static std::uint32_t reply(int fd) {
-    std::uint8_t h[20];
-    if (!recv_exact(fd, h, sizeof h)) return 0;
-    Bytes p(get(h + 16, 4));
-    if (!p.empty() && !recv_exact(fd, p.data(), p.size())) return 0;
-    return static_cast<std::uint32_t>(get(h + 12, 4));
-  }
-  int transmitting() {
-    int fd = negotiating();
-    Bytes o = option(7, go_payload("disk"));
-    EXPECT_TRUE(send_all(fd, o.data(), o.size()));
-    std::uint32_t t;
-    while ((t = reply(fd)) == 3) {
-    }
-    EXPECT_EQ(t, 1u) << "GO not acknowledged";
-    return fd;
-  }
-  // Simple reply: error of the request `cookie` (payload of a READ skipped).
-  static std::int64_t simple_reply(int fd, std::uint64_t cookie, std::size_t read_len = 0) {
-    std::uint8_t r[16];
-    if (!recv_exact(fd, r, sizeof r, std::chrono::seconds(30))) return -1;
-    EXPECT_EQ(get(r, 4), 0x67446698u);
-    EXPECT_EQ(get(r + 8, 8), cookie);
-    auto err = static_cast<std::int64_t>(get(r + 4, 4));
-    if (err == 0 && read_len > 0) {
-      Bytes data(read_len);
-      if (!recv_exact(fd, data.data(), data.size(), std::chrono::seconds(30))) return -1;
-    }
-    return err;
-  }
+  int connect() { return clients_.connect(server_->socket()); }
+  void forget(int fd) { clients_.close(fd); }
+  int negotiating() { return clients_.negotiating(server_->socket()); }
+  int transmitting() { return clients_.transmitting(server_->socket(), "disk"); }
+  static std::uint32_t reply(int fd) { return raw::option_reply_type(fd); }
   void expect_still_serving() {
     ASSERT_TRUE(server_->alive()) << "the server died:\n" << server_->log();
     nbd_handle* h = nbd_create();
@@ -155,16 +78,14 @@ class HostileLimitsTest : public ServerTest {
   std::string img_, golden_sha_;
   ServerProcess* server_ = nullptr;
   load::ProcStats baseline_;
-  std::vector<int> fds_;
+  raw::RawClients clients_;
 };
 
 TEST_F(HostileLimitsTest, SlowLorisHandshakesAreCutOff) {
   start({"--handshake-timeout", "2"});
   std::vector<int> silent;
   for (int i = 0; i < 16; ++i) {
-    int fd = raw();
-    std::uint8_t g[18];
-    ASSERT_TRUE(recv_exact(fd, g, sizeof g));
+    int fd = clients_.greeted(server_->socket());
     ASSERT_TRUE(send_all(fd, "\0\0", 2));  // half of the client flags, then nothing
     silent.push_back(fd);
   }
@@ -206,7 +127,7 @@ TEST_F(HostileLimitsTest, ClientThatStopsReadingDoesNotWedgeOthers) {
     Bytes r = request(0, i, (i % 32) * (1 << 20), 1 << 20);
     reqs.insert(reqs.end(), r.begin(), r.end());
   }
-  ASSERT_TRUE(send_all(fd, reqs.data(), reqs.size()));
+  ASSERT_TRUE(raw::send(fd, reqs));
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // its workers block in sendmsg
   for (int i = 0; i < 5; ++i) expect_still_serving();
   forget(fd);  // now the blocked writes fail and the connection ends
@@ -221,7 +142,7 @@ TEST_F(HostileLimitsTest, SigtermWithAStalledReaderStillExits) {
     Bytes r = request(0, i, 0, 1 << 20);
     reqs.insert(reqs.end(), r.begin(), r.end());
   }
-  ASSERT_TRUE(send_all(fd, reqs.data(), reqs.size()));
+  ASSERT_TRUE(raw::send(fd, reqs));
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   int status = 0;
   EXPECT_TRUE(server_->signal_and_wait(SIGTERM, &status, std::chrono::seconds(20)))
@@ -238,7 +159,7 @@ TEST_F(HostileLimitsTest, RequestLengthsAtAndPastEveryLimit) {
   auto roundtrip = [&](std::uint16_t type, std::uint64_t off, std::uint32_t len, std::uint16_t flags,
                        std::size_t payload) {
     Bytes r = request(type, cookie, off, len, flags);
-    EXPECT_TRUE(send_all(fd, r.data(), r.size()));
+    EXPECT_TRUE(raw::send(fd, r));
     if (payload > 0) {
       Bytes zeros(1 << 20, 0x5a);
       for (std::size_t left = payload; left > 0;) {
@@ -268,7 +189,7 @@ TEST_F(HostileLimitsTest, RequestLengthsAtAndPastEveryLimit) {
   EXPECT_EQ(roundtrip(0, 0, 4096, 0, 0), 0) << "out of sync after the drained writes";
   // One byte past the drain limit: the connection is closed.
   Bytes w = request(1, cookie, 0, static_cast<std::uint32_t>(kMaxDrain + 1));
-  ASSERT_TRUE(send_all(fd, w.data(), w.size()));
+  ASSERT_TRUE(raw::send(fd, w));
   EXPECT_TRUE(wait_closed(fd, std::chrono::seconds(10)));
 }
 
@@ -278,21 +199,21 @@ TEST_F(HostileLimitsTest, OptionLengthsAndNamesAtTheirLimits) {
   // Option payload: 64 KiB is read and parsed (an invalid INFO: ERR_INVALID);
   // one byte more is skipped with ERR_TOO_BIG.
   Bytes at = option(6, Bytes(64 * 1024, 0));
-  ASSERT_TRUE(send_all(fd, at.data(), at.size()));
+  ASSERT_TRUE(raw::send(fd, at));
   EXPECT_EQ(reply(fd), 0x80000003u) << "NBD_REP_ERR_INVALID";
   Bytes past = option(6, Bytes(64 * 1024 + 1, 0));
-  ASSERT_TRUE(send_all(fd, past.data(), past.size()));
+  ASSERT_TRUE(raw::send(fd, past));
   EXPECT_EQ(reply(fd), 0x80000009u) << "NBD_REP_ERR_TOO_BIG";
   // Export names: 4096 bytes is a valid (unknown) name, 4097 is invalid.
   Bytes n4096 = option(6, go_payload(std::string(4096, 'x')));
-  ASSERT_TRUE(send_all(fd, n4096.data(), n4096.size()));
+  ASSERT_TRUE(raw::send(fd, n4096));
   EXPECT_EQ(reply(fd), 0x80000006u) << "NBD_REP_ERR_UNKNOWN";
   Bytes n4097 = option(6, go_payload(std::string(4097, 'x')));
-  ASSERT_TRUE(send_all(fd, n4097.data(), n4097.size()));
+  ASSERT_TRUE(raw::send(fd, n4097));
   EXPECT_EQ(reply(fd), 0x80000003u) << "NBD_REP_ERR_INVALID";
   // Still in sync: GO works.
   Bytes go = option(7, go_payload("disk"));
-  ASSERT_TRUE(send_all(fd, go.data(), go.size()));
+  ASSERT_TRUE(raw::send(fd, go));
   std::uint32_t t;
   while ((t = reply(fd)) == 3) {
   }
@@ -303,7 +224,7 @@ TEST_F(HostileLimitsTest, ConnectionLimitRefusesTheExtraClient) {
   start({"--max-connections", "4"});
   std::vector<int> held;
   for (int i = 0; i < 4; ++i) held.push_back(transmitting());
-  int extra = raw();
+  int extra = connect();
   EXPECT_TRUE(wait_closed(extra, std::chrono::seconds(5))) << "a 5th connection was served";
   for (int fd : held) forget(fd);
   forget(extra);
@@ -361,35 +282,17 @@ TEST_F(HostileLimitsTest, OverlayDiskFullGivesEnospcAndTheServerSurvives) {
   nbd_close(t);
 }
 
-}  // namespace
-}  // namespace fsfault::it
-
-namespace fsfault::it {
-namespace {
-
 TEST_F(HostileLimitsTest, MaxWriteDrainIsConfigurable) {
   start({"--max-write-drain", std::to_string(kMaxBlock + 1)});
   int fd = transmitting();
   Bytes w = request(1, 1, 0, kMaxBlock + 1);
   Bytes payload(kMaxBlock + 1, 0x11);
-  ASSERT_TRUE(send_all(fd, w.data(), w.size()));
-  ASSERT_TRUE(send_all(fd, payload.data(), payload.size()));
+  ASSERT_TRUE(raw::send(fd, w));
+  ASSERT_TRUE(raw::send(fd, payload));
   EXPECT_EQ(simple_reply(fd, 1), 22) << "drained and refused with EINVAL";
   Bytes w2 = request(1, 2, 0, kMaxBlock + 2);
-  ASSERT_TRUE(send_all(fd, w2.data(), w2.size()));
+  ASSERT_TRUE(raw::send(fd, w2));
   EXPECT_TRUE(wait_closed(fd, std::chrono::seconds(10))) << "past --max-write-drain: closed";
-}
-
-// Every resource limit is a flag whose default --help shows.
-TEST(SecurityDefaults, HelpDocumentsEveryLimitWithItsDefault) {
-  RunResult r = run({server_binary(), "--help"});
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  for (const char* s : {"--max-connections", "=128", "--threads", "=8", "in flight per",
-                        "--max-options", "=256", "--handshake-timeout", "=30", "--max-option-length",
-                        "=65536", "--max-write-drain", "=67108864", "32 MiB", "4096 bytes", "0600",
-                        "loopback"}) {
-    EXPECT_NE(r.output.find(s), std::string::npos) << "--help does not mention " << s << ":\n" << r.output;
-  }
 }
 
 }  // namespace

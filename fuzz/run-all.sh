@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every libFuzzer target for SECONDS seconds each, starting from the
-# committed seed corpus (fuzz/corpus/<target>/) plus a working corpus kept in
-# BUILD/fuzz-corpus/<target>/ (new inputs land there, never in the source
-# tree). Crash reproducers go to BUILD/fuzz-artifacts/. Prints one summary
+# committed seed corpus (fuzz/corpus/<target>/) and the reproducers of fixed
+# crashes (fuzz/regressions/<target>/, so a regression fails the run at once)
+# plus a working corpus kept in BUILD/fuzz-corpus/<target>/ (new inputs land
+# there, never in the source tree). Crash reproducers go to BUILD/fuzz-artifacts/. Prints one summary
 # line per target; exits non-zero when any target found a crash, leak or
 # timeout.
 #   usage: fuzz/run-all.sh BUILD_DIR [SECONDS] [TARGET...]
@@ -27,12 +28,14 @@ for t in "${targets[@]}"; do
   fi
   work="$build/fuzz-corpus/$t"
   mkdir -p "$work"
+  dirs=("$work" "$here/corpus/$t")
+  [[ -d "$here/regressions/$t" ]] && dirs+=("$here/regressions/$t")
   log="$build/fuzz-logs/$t.log"
   # -timeout: one input may take at most 10 s (a hang is a finding);
   # -rss_limit_mb: the server must not balloon on one request.
   ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}" \
   "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-    -artifact_prefix="$build/fuzz-artifacts/$t-" "$work" "$here/corpus/$t" >"$log" 2>&1
+    -artifact_prefix="$build/fuzz-artifacts/$t-" "${dirs[@]}" >"$log" 2>&1
   rc=$?
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)

@@ -1,4 +1,5 @@
 // The `fsfault` front binary: subcommands registered by each part.
+#include "guest-tests/runner/matrix.h"
 #include "guest-tests/vm_command.h"
 #include "guest-tests/vm_config.h"
 
@@ -15,6 +16,7 @@ int main(int argc, char** argv) {
   CLI::App app{"fsfault: fault-injecting NBD disks and filesystem error-reporting tests"};
   app.require_subcommand(1);
   register_vm_commands(app);
+  fsfault::vm::register_matrix_command(app);
 #if FSFAULT_HAVE_IMAGES
   register_image_commands(app);
 #endif

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <toml++/toml.h>
 
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
 using namespace fsfault::vm;
 
@@ -106,4 +108,116 @@ TEST(KernelGate, Versions) {
   // std::out_of_range out of parse_kernel_version.
   EXPECT_FALSE(parse_kernel_version("99999999999.1").known());
   EXPECT_THROW(kernel_gate(">=6.99999999999", v61), std::runtime_error);
+}
+
+// ---- [[file]]: files shipped into the guest with the plan ----------------------------------
+
+namespace {
+
+// A scenario directory of its own per test: src paths resolve against the scenario file.
+struct ScenarioDir {
+  std::filesystem::path dir;
+  ScenarioDir() {
+    char tmpl[] = "/tmp/fsfault-scenario-test.XXXXXX";
+    dir = mkdtemp(tmpl);
+  }
+  ~ScenarioDir() { std::filesystem::remove_all(dir); }
+  void put(const std::string& name, const std::string& data, std::filesystem::perms p) const {
+    std::filesystem::create_directories((dir / name).parent_path());
+    std::ofstream(dir / name, std::ios::binary) << data;
+    std::filesystem::permissions(dir / name, p);
+  }
+  std::string toml() const { return (dir / "s.toml").string(); }
+};
+
+// The error of parsing `text` as DIR/s.toml ("" when it parses).
+std::string parse_error(const ScenarioDir& d, const std::string& text) {
+  try {
+    parse_scenario_text(text, d.toml());
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST(Base64, Rfc4648Vectors) {
+  EXPECT_EQ(base64_encode(""), "");
+  EXPECT_EQ(base64_encode("f"), "Zg==");
+  EXPECT_EQ(base64_encode("fo"), "Zm8=");
+  EXPECT_EQ(base64_encode("foo"), "Zm9v");
+  EXPECT_EQ(base64_encode("foob"), "Zm9vYg==");
+  EXPECT_EQ(base64_encode("fooba"), "Zm9vYmE=");
+  EXPECT_EQ(base64_encode("foobar"), "Zm9vYmFy");
+  EXPECT_EQ(base64_encode(std::string("\xff\x00\x80", 3)), "/wCA");
+}
+
+TEST(ScenarioFiles, ResolvedAgainstTheScenarioAndShippedInThePlan) {
+  using std::filesystem::perms;
+  ScenarioDir d;
+  d.put("bin/t.sh", "#!/bin/sh\nexit 7\n", perms::owner_all | perms::group_read | perms::group_exec);
+  d.put("data.bin", std::string("\x00\x01\xfe", 3), perms::owner_read | perms::owner_write);
+  Scenario s = parse_scenario_text(
+      "name = \"a\"\n"
+      "[[file]]\nsrc = \"bin/t.sh\"\ndst = \"/opt/t/t.sh\"\n"
+      "[[file]]\nsrc = \"" + (d.dir / "data.bin").string() + "\"\ndst = \"/d.bin\"\nmode = 0o640\n",
+      d.toml());
+  ASSERT_EQ(s.files.size(), 2u);
+  EXPECT_EQ(s.files[0].host_path, (d.dir / "bin/t.sh").string());
+  EXPECT_EQ(s.files[0].mode, -1);
+  EXPECT_EQ(s.files[0].bytes, 17u);
+  EXPECT_EQ(s.files[1].mode, 0640);
+  json plan = guest_plan(s);
+  ASSERT_EQ(plan["files"].size(), 2u);
+  EXPECT_EQ(plan["files"][0]["dst"], "/opt/t/t.sh");
+  EXPECT_EQ(plan["files"][0]["mode"], 0750);  // the host file's bits when mode is absent
+  EXPECT_EQ(plan["files"][0]["base64"], base64_encode("#!/bin/sh\nexit 7\n"));
+  EXPECT_EQ(plan["files"][1]["mode"], 0640);
+  EXPECT_EQ(plan["files"][1]["bytes"], 3);
+  EXPECT_EQ(plan["files"][1]["base64"], "AAH+");
+  // A file removed after parsing: the plan fails naming the scenario, not a crash in the guest.
+  std::filesystem::remove(d.dir / "data.bin");
+  try {
+    guest_plan(s);
+    ADD_FAILURE() << "no error for a vanished src";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(d.toml()), std::string::npos) << e.what();
+  }
+}
+
+TEST(ScenarioFiles, MistakesNameFileLineAndColumn) {
+  using std::filesystem::perms;
+  ScenarioDir d;
+  d.put("ok.sh", "exit 0\n", perms::owner_all);
+  d.put("big.bin", std::string(kMaxShippedBytes / 2 + 1, 'x'), perms::owner_read);
+  const std::string head = "name = \"a\"\n[[file]]\n";
+  struct Case {
+    std::string body, where, why;
+  } cases[] = {
+      {"src = \"missing.sh\"\ndst = \"/x\"\n", ":3:7: ", "no such file"},
+      {"src = \".\"\ndst = \"/x\"\n", ":3:7: ", "not a regular file"},
+      {"dst = \"/x\"\n", ":2:1: ", "needs src"},
+      {"src = \"ok.sh\"\n", ":2:1: ", "needs dst"},
+      {"src = \"ok.sh\"\ndst = \"x\"\n", ":4:7: ", "absolute"},
+      {"src = \"ok.sh\"\ndst = \"/a/../b\"\n", ":4:7: ", "absolute"},
+      {"src = \"ok.sh\"\ndst = \"/dir/\"\n", ":4:7: ", "absolute"},
+      {"src = \"ok.sh\"\ndst = \"/mnt/d0/x\"\n", ":4:7: ", "reserved"},
+      {"src = \"ok.sh\"\ndst = \"/proc/x\"\n", ":4:7: ", "reserved"},
+      {"src = \"ok.sh\"\ndst = \"/init\"\n", ":4:7: ", "reserved"},
+      {"src = \"ok.sh\"\ndst = \"/x\"\nmode = 0o17777\n", ":5:8: ", "mode"},
+      {"src = \"ok.sh\"\ndst = \"/x\"\nmode = \"755\"\n", ":5:8: ", "mode"},
+      {"src = 3\ndst = \"/x\"\n", ":3:7: ", "non-empty string"},
+      {"src = \"ok.sh\"\ndest = \"/x\"\n", ":4:8: ", "no key 'dest'"},
+      {"src = \"ok.sh\"\ndst = \"/x\"\n[[file]]\nsrc = \"ok.sh\"\ndst = \"/x\"\n", ":7:7: ", "given twice"},
+      {"src = \"big.bin\"\ndst = \"/a\"\n[[file]]\nsrc = \"big.bin\"\ndst = \"/b\"\n", ":6:7: ", "exceed"},
+  };
+  for (auto& c : cases) {
+    std::string err = parse_error(d, head + c.body);
+    EXPECT_NE(err.find(d.toml() + c.where), std::string::npos) << c.body << " -> " << err;
+    EXPECT_NE(err.find(c.why), std::string::npos) << c.body << " -> " << err;
+  }
+  EXPECT_EQ(parse_error(d, "name = \"a\"\nfile = \"x\"\n").find(d.toml() + ":2:"), 0u);
+  // One file of exactly half the limit plus a small one fits.
+  EXPECT_EQ(parse_error(d, head + "src = \"big.bin\"\ndst = \"/a\"\n[[file]]\nsrc = \"ok.sh\"\ndst = \"/b\"\n"), "");
 }

@@ -409,6 +409,11 @@ Outcome judge(const Scenario& s, const Trace& t) {
       if (r.value("type", std::string()) == "step" && r.value("implicit", false) && !r.value("ok", true))
         o.reasons.push_back("mounting disk " + r.value("disk", json(0)).dump() + " failed with " +
                             r.value("errno_name", std::string("?")));
+    // A [[file]] the guest could not write: an exec of it would test nothing.
+    for (auto& r : t.records)
+      if (r.value("type", std::string()) == "file" && !r.value("ok", false))
+        o.reasons.push_back("shipping [[file]] " + r.value("dst", std::string("?")) + " failed with " +
+                            r.value("errno_name", std::string("?")));
     judge_steps(s.steps, "", t, o, implicit);
     for (auto& ex : s.expects) {
       if (ex.contains("event")) judge_event(ex, t, o);

@@ -1,3 +1,4 @@
+#include "guest-tests/runner/judge.h"
 #include "guest-tests/runner/scenario.h"
 
 #include <gtest/gtest.h>
@@ -220,4 +221,17 @@ TEST(ScenarioFiles, MistakesNameFileLineAndColumn) {
   EXPECT_EQ(parse_error(d, "name = \"a\"\nfile = \"x\"\n").find(d.toml() + ":2:"), 0u);
   // One file of exactly half the limit plus a small one fits.
   EXPECT_EQ(parse_error(d, head + "src = \"big.bin\"\ndst = \"/a\"\n[[file]]\nsrc = \"ok.sh\"\ndst = \"/b\"\n"), "");
+}
+
+TEST(ScenarioFiles, AFileTheGuestCouldNotWriteFailsTheScenario) {
+  Scenario s = parse_scenario_text("name = \"a\"\n", "a.toml");
+  Trace t;
+  t.completed = true;
+  t.records.push_back(json{{"type", "file"}, {"dst", "/x"}, {"ok", true}, {"errno", 0}});
+  EXPECT_EQ(judge(s, t).verdict, Verdict::pass);
+  t.records.push_back(json{{"type", "file"}, {"dst", "/y"}, {"ok", false}, {"errno", 28}, {"errno_name", "ENOSPC"}});
+  Outcome o = judge(s, t);
+  EXPECT_EQ(o.verdict, Verdict::fail);
+  ASSERT_EQ(o.reasons.size(), 1u);
+  EXPECT_EQ(o.reasons[0], "shipping [[file]] /y failed with ENOSPC");
 }

@@ -4,11 +4,14 @@
 #   vm_repro_test.sh FSFAULT_BIN SCHEDULE WORKLOAD OUT_DIR
 set -euo pipefail
 fsfault=$1 schedule=$2 workload=$3 out=$4
+# FSFAULT_VM_CACHE=DIR passes --cache DIR (kernels and images of another build), as vm_no_orphans.sh.
+cache_args=()
+[[ -n ${FSFAULT_VM_CACHE:-} ]] && cache_args=(--cache "$FSFAULT_VM_CACHE")
 rm -rf "$out"
 mkdir -p "$out"
 set +e
 "$fsfault" repro "$schedule" --image ext4-basic --kernel bookworm --accel tcg --timeout 120 \
-  --workload "$workload" --out "$out" >"$out/stdout" 2>&1
+  --workload "$workload" --out "$out" "${cache_args[@]}" >"$out/stdout" 2>&1
 rc=$?
 set -e
 cat "$out/stdout"

@@ -1,6 +1,7 @@
 // fsfault matrix: the table from vm-test --out directories and the catalogue, and the doc update.
 #include "guest-tests/runner/matrix.h"
 #include "guest-tests/runner/util.h"
+#include "guest-tests/tests/temp_dir.h"
 
 #include <gtest/gtest.h>
 
@@ -8,18 +9,10 @@
 #include <filesystem>
 
 using namespace fsfault::vm;
+using fsfault::vm::testing::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-  fs::path dir;
-  TempDir() {
-    char tmpl[] = "/tmp/fsfault-matrix-test.XXXXXX";
-    dir = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(dir); }
-};
 
 // One result.json where vm-test --out puts it (DIR/<group>/<name>/result.json).
 void put_result(const fs::path& out, const std::string& name, const std::string& verdict, double secs,

@@ -2,6 +2,7 @@
 // reads back from a run's artifacts (written here the way vm.cpp and the guest write them).
 #include "guest-tests/runner/repro.h"
 #include "guest-tests/runner/util.h"
+#include "guest-tests/tests/temp_dir.h"
 
 #include <gtest/gtest.h>
 
@@ -9,22 +10,10 @@
 #include <filesystem>
 
 using namespace fsfault::vm;
+using fsfault::vm::testing::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-  fs::path dir;
-  TempDir() {
-    char tmpl[] = "/tmp/fsfault-repro-test.XXXXXX";
-    dir = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(dir); }
-  std::string put(const std::string& name, const std::string& data) const {
-    write_file((dir / name).string(), data);
-    return (dir / name).string();
-  }
-};
 
 const char* const kSchedule = "seed = 5\n[[rule]]\nname = \"dead\"\nphase = \"armed\"\nmatch = { op = \"any\" }\n"
                               "action = { die = true }\n";

@@ -1,5 +1,6 @@
 #include "guest-tests/runner/judge.h"
 #include "guest-tests/runner/scenario.h"
+#include "guest-tests/tests/temp_dir.h"
 
 #include <gtest/gtest.h>
 #include <toml++/toml.h>
@@ -116,17 +117,9 @@ TEST(KernelGate, Versions) {
 namespace {
 
 // A scenario directory of its own per test: src paths resolve against the scenario file.
-struct ScenarioDir {
-  std::filesystem::path dir;
-  ScenarioDir() {
-    char tmpl[] = "/tmp/fsfault-scenario-test.XXXXXX";
-    dir = mkdtemp(tmpl);
-  }
-  ~ScenarioDir() { std::filesystem::remove_all(dir); }
+struct ScenarioDir : fsfault::vm::testing::TempDir {
   void put(const std::string& name, const std::string& data, std::filesystem::perms p) const {
-    std::filesystem::create_directories((dir / name).parent_path());
-    std::ofstream(dir / name, std::ios::binary) << data;
-    std::filesystem::permissions(dir / name, p);
+    std::filesystem::permissions(TempDir::put(name, data), p);
   }
   std::string toml() const { return (dir / "s.toml").string(); }
 };

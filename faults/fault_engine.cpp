@@ -270,7 +270,8 @@ FaultEngine::FaultEngine(Clock clock, std::shared_ptr<FaultLog> log)
       start_ms_(clock_()),
       compiled_(CompiledSchedule::build(Schedule{})),
       phase_start_ms_(start_ms_),
-      log_(std::move(log)) {}
+      log_(std::move(log)),
+      logging_(log_ != nullptr) {}
 
 Decision FaultEngine::evaluate(const Request& req) {
   {
@@ -402,11 +403,15 @@ void FaultEngine::set_log(std::shared_ptr<FaultLog> log) {
   {
     std::unique_lock lock(mu_);
     log.swap(log_);
+    logging_.store(log_ != nullptr, std::memory_order_relaxed);
   }
   if (log) log->flush();  // the old log (its destructor would flush it too)
 }
 
 void FaultEngine::flush_log() {
+  // Called once per reply batch: most servers have no log, and the shared
+  // lock's cache line is contended by every worker.
+  if (!logging_.load(std::memory_order_relaxed)) return;
   std::shared_ptr<FaultLog> log;
   {
     std::shared_lock lock(mu_);

@@ -164,6 +164,7 @@ class FaultEngine {
   std::atomic<std::uint64_t> requests_{0};
   std::atomic<bool> may_delay_{false};
   std::shared_ptr<FaultLog> log_;
+  std::atomic<bool> logging_{false};  // log_ != nullptr: flush_log() without the lock
 };
 
 }  // namespace fsfault::faults

@@ -61,7 +61,8 @@ int main(int argc, char** argv) {
                "Write to the image itself instead of an overlay; FLUSH and FUA become fdatasync");
   app.add_flag("--read-only", read_only, "Advertise a read-only export and refuse writes with EPERM");
   app.add_option("--overlay-dir", overlay_dir,
-                 "Directory for the (unlinked, sparse) overlay file; default $TMPDIR or /var/tmp");
+                 "Put the overlay in an unlinked, sparse file in this directory (on disk); default: "
+                 "in memory (a memfd: tmpfs pages in RAM + swap, grown only by data written)");
   app.add_option("--threads", cfg.connection.workers,
                  "Requests processed concurrently per connection (= requests in flight per\n"
                  "connection; further pipelined requests wait in the socket)")
@@ -106,10 +107,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "fsfault-nbd: %zu --image but %zu --map: give one map per image\n",
                  images.size(), maps.size());
     return 2;
-  }
-  if (overlay_dir.empty()) {
-    const char* t = std::getenv("TMPDIR");
-    overlay_dir = t && *t ? t : "/var/tmp";
   }
 
   // Signals are taken through a signalfd by the server; block them before any

@@ -1,6 +1,8 @@
 // OverlayStore: copy-on-write over a golden image. The golden image is opened
-// read-only and never modified; writes, trims and zeroes land in a sparse,
-// unlinked overlay file. State is tracked per 4 KiB granule:
+// read-only and never modified; writes, trims and zeroes land in a sparse
+// overlay file that disappears with the store: by default a memfd (tmpfs pages,
+// so the overlay lives in RAM + swap), or an unlinked O_TMPFILE in a directory
+// the caller names (on disk). State is tracked per 4 KiB granule:
 //   Golden      - read from the golden image
 //   Data        - read from the overlay
 //   Hole        - trimmed / zeroed with holes allowed: reads zeros (HOLE|ZERO)
@@ -22,12 +24,13 @@ namespace fsfault::nbd {
 class OverlayStore final : public BlockDevice {
  public:
   static constexpr std::uint64_t kGranule = 4096;
-  // A read spanning more runs of differing state than this reads both files
-  // whole and merges in memory instead of issuing one pread per run.
+  // A read spanning more runs of differing state than this reads the golden
+  // range once and then only the data runs from the overlay over it.
   static constexpr std::size_t kMaxRunsPerRead = 4;
 
-  // overlay_dir: where the unlinked overlay file lives (sparse; grows only
-  // with data written). Throws std::system_error on failure.
+  // overlay_dir: empty for a memory-backed overlay (memfd_create), else the
+  // directory of an unlinked overlay file. Either is sparse and grows only with
+  // data written. Throws std::system_error on failure.
   OverlayStore(const std::string& golden_path, const std::string& overlay_dir);
   ~OverlayStore() override;
   OverlayStore(const OverlayStore&) = delete;
@@ -48,6 +51,8 @@ class OverlayStore final : public BlockDevice {
 
   // Bytes of granules that hold overlay data (for tests and stats).
   std::uint64_t overlay_bytes() const;
+  // Bytes the overlay file has allocated (st_blocks), i.e. memory or disk used.
+  std::uint64_t overlay_allocated() const;
 
  private:
   enum State : std::uint8_t { kGolden = 0, kData = 1, kHole = 2, kZeroAlloc = 3 };

@@ -57,7 +57,11 @@ std::pair<bool, bool> flags_at(const std::vector<ExtentInfo>& ex, std::uint64_t 
   return {false, false};
 }
 
-class OverlayTest : public ::testing::Test {
+// Every OverlayTest runs against both overlay backings: an unlinked file in a
+// directory (on disk) and the default memfd (tmpfs pages).
+enum class Backing { kDisk, kMemory };
+
+class OverlayTest : public ::testing::TestWithParam<Backing> {
  protected:
   void SetUp() override {
     golden_path_ = dir_.file("golden.img");
@@ -65,13 +69,14 @@ class OverlayTest : public ::testing::Test {
     write_file(golden_path_, golden_);
     overlay_dir_ = dir_.file("overlay");
     std::filesystem::create_directory(overlay_dir_);
-    store_ = std::make_unique<OverlayStore>(golden_path_, overlay_dir_);
+    overlay_arg_ = GetParam() == Backing::kMemory ? "" : overlay_dir_;
+    store_ = std::make_unique<OverlayStore>(golden_path_, overlay_arg_);
     model_ = golden_;
   }
   void TearDown() override {
     store_.reset();
     EXPECT_EQ(read_file(golden_path_), golden_) << "the golden image was modified";
-    // The overlay is an unlinked O_TMPFILE: nothing is left behind.
+    // The overlay is an unlinked O_TMPFILE or a memfd: nothing is left behind.
     EXPECT_TRUE(std::filesystem::is_empty(overlay_dir_));
   }
   void write(std::uint64_t off, const std::vector<std::uint8_t>& data) {
@@ -91,12 +96,12 @@ class OverlayTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::string golden_path_, overlay_dir_;
+  std::string golden_path_, overlay_dir_, overlay_arg_;
   std::vector<std::uint8_t> golden_, model_;
   std::unique_ptr<OverlayStore> store_;
 };
 
-TEST_F(OverlayTest, FreshStoreReadsGolden) {
+TEST_P(OverlayTest, FreshStoreReadsGolden) {
   EXPECT_EQ(store_->size(), kSize);
   EXPECT_TRUE(store_->writable());
   check_model();
@@ -107,7 +112,7 @@ TEST_F(OverlayTest, FreshStoreReadsGolden) {
   EXPECT_EQ(store_->overlay_bytes(), 0u);
 }
 
-TEST_F(OverlayTest, PartialAndUnalignedWritesCopyUp) {
+TEST_P(OverlayTest, PartialAndUnalignedWritesCopyUp) {
   write(1, random_bytes(1, 2));                // one byte inside granule 0
   write(G - 3, random_bytes(7, 3));            // straddles granules 0/1
   write(3 * G + 17, random_bytes(2 * G, 4));   // partial, whole-ish, partial
@@ -122,7 +127,7 @@ TEST_F(OverlayTest, PartialAndUnalignedWritesCopyUp) {
   EXPECT_EQ(store_->overlay_bytes(), 8 * G);
 }
 
-TEST_F(OverlayTest, LastPartialGranule) {
+TEST_P(OverlayTest, LastPartialGranule) {
   write(kSize - 10, random_bytes(10, 7));
   write(kSize - 1000 - 5, random_bytes(10, 8));  // straddles into the last granule
   check_model();
@@ -137,14 +142,14 @@ TEST_F(OverlayTest, LastPartialGranule) {
   EXPECT_TRUE(ex[0].zero);
 }
 
-TEST_F(OverlayTest, RepeatedWritesToSameGranule) {
+TEST_P(OverlayTest, RepeatedWritesToSameGranule) {
   for (int i = 0; i < 20; ++i) write(5 * G + 100 * i, random_bytes(50, 100 + i));
   write(5 * G, random_bytes(G, 200));  // full overwrite of a Data granule
   write(5 * G + 4000, random_bytes(200, 201));
   check_model();
 }
 
-TEST_F(OverlayTest, ZeroWithAndWithoutMayTrim) {
+TEST_P(OverlayTest, ZeroWithAndWithoutMayTrim) {
   zero(2 * G, 3 * G, true);            // whole granules, holes allowed
   zero(6 * G + 100, 2 * G, false);     // unaligned, NO_HOLE
   zero(9 * G + 10, 20, true);          // inside one granule
@@ -165,7 +170,7 @@ TEST_F(OverlayTest, ZeroWithAndWithoutMayTrim) {
   EXPECT_EQ(flags_at(ex, 0, 12 * G), std::make_pair(false, false));
 }
 
-TEST_F(OverlayTest, TrimDropsWholeGranulesOnly) {
+TEST_P(OverlayTest, TrimDropsWholeGranulesOnly) {
   write(0, random_bytes(6 * G, 9));
   ASSERT_EQ(store_->trim(G + 10, 3 * G, false).error, 0);
   // [G+10, 4G+10): only granules 2 and 3 are whole; partial ones keep data.
@@ -182,7 +187,7 @@ TEST_F(OverlayTest, TrimDropsWholeGranulesOnly) {
   check_model();
 }
 
-TEST_F(OverlayTest, WriteAfterZeroCopiesUpZeros) {
+TEST_P(OverlayTest, WriteAfterZeroCopiesUpZeros) {
   zero(0, 4 * G, true);
   write(G + 5, random_bytes(10, 10));     // into a Hole granule
   zero(8 * G, 2 * G, false);
@@ -195,7 +200,7 @@ TEST_F(OverlayTest, WriteAfterZeroCopiesUpZeros) {
   EXPECT_EQ(flags_at(ex, 0, 8 * G), std::make_pair(false, false));
 }
 
-TEST_F(OverlayTest, BlockStatusPartialRanges) {
+TEST_P(OverlayTest, BlockStatusPartialRanges) {
   zero(4 * G, 4 * G, true);
   // A range starting and ending mid-granule inside the hole.
   auto ex = status(*store_, 5 * G + 7, 100);
@@ -209,7 +214,7 @@ TEST_F(OverlayTest, BlockStatusPartialRanges) {
   EXPECT_EQ(ex[2].length, G + 1);
 }
 
-TEST_F(OverlayTest, RandomOperationsMatchModel) {
+TEST_P(OverlayTest, RandomOperationsMatchModel) {
   std::mt19937 rng(77);
   for (int i = 0; i < 300; ++i) {
     std::uint64_t off = rng() % kSize;
@@ -244,7 +249,7 @@ TEST_F(OverlayTest, RandomOperationsMatchModel) {
 
 // A read over a checkerboard of every state (more runs than
 // OverlayStore::kMaxRunsPerRead) takes the read-both-and-merge path.
-TEST_F(OverlayTest, CheckerboardReadMergesEveryState) {
+TEST_P(OverlayTest, CheckerboardReadMergesEveryState) {
   for (std::uint64_t g = 0; g + 1 < kSize / G; g += 4) {
     write(g * G, random_bytes(G, static_cast<std::uint32_t>(g + 7)));  // data
     zero((g + 1) * G, G, true);                                         // hole
@@ -259,13 +264,50 @@ TEST_F(OverlayTest, CheckerboardReadMergesEveryState) {
   check_model();
 }
 
+// Checkerboards whose golden granules sit only at the edges, or nowhere: the
+// golden span read first must not overwrite data, hole or zero runs.
+TEST_P(OverlayTest, CheckerboardReadGoldenOnlyAtEdgesOrNowhere) {
+  for (std::uint64_t g = 1; g < 15; g += 2) {
+    write(g * G, random_bytes(G, static_cast<std::uint32_t>(g + 100)));
+    zero((g + 1) * G, G, g % 4 == 1);
+  }
+  // Granule 0 and 16 (partial) stay golden, 1..15 alternate data and zeros.
+  std::vector<std::uint8_t> buf(kSize - 10);
+  ASSERT_EQ(store_->read(buf, 5).error, 0);
+  EXPECT_TRUE(std::equal(buf.begin(), buf.end(), model_.begin() + 5)) << "golden at the edges";
+  std::vector<std::uint8_t> inner(13 * G + 77);
+  ASSERT_EQ(store_->read(inner, G + 3).error, 0);
+  EXPECT_TRUE(std::equal(inner.begin(), inner.end(), model_.begin() + G + 3)) << "no golden run";
+  check_model();
+}
+
+// The overlay holds only what was written, and trimming gives it back
+// (fallocate(PUNCH_HOLE) works on both tmpfs and the disk's filesystem).
+TEST_P(OverlayTest, OverlayAllocatesOnlyWrittenDataAndTrimFreesIt) {
+  EXPECT_EQ(store_->overlay_allocated(), 0u);
+  write(4 * G, random_bytes(8 * G, 3));
+  const std::uint64_t written = store_->overlay_allocated();
+  if (GetParam() == Backing::kMemory) {
+    EXPECT_EQ(written, 8 * G) << "tmpfs allocates exactly the pages written";
+  } else {
+    EXPECT_GE(written, 8 * G);
+  }
+  ASSERT_EQ(store_->trim(4 * G, 8 * G, false).error, 0);
+  std::fill_n(model_.begin() + static_cast<long>(4 * G), 8 * G, 0);
+  EXPECT_LT(store_->overlay_allocated(), written);
+  if (GetParam() == Backing::kMemory) {
+    EXPECT_EQ(store_->overlay_allocated(), 0u);
+  }
+  check_model();
+}
+
 // Partial writes from many threads into the same granules: copy-up must not
 // lose any of them (each thread owns a distinct 512-byte slot per granule).
-TEST_F(OverlayTest, ConcurrentCopyUpLosesNothing) {
+TEST_P(OverlayTest, ConcurrentCopyUpLosesNothing) {
   constexpr int kThreads = 8;
   constexpr std::uint64_t kSlot = G / kThreads;
   for (int round = 0; round < 3; ++round) {
-    store_ = std::make_unique<OverlayStore>(golden_path_, overlay_dir_);
+    store_ = std::make_unique<OverlayStore>(golden_path_, overlay_arg_);
     std::vector<std::thread> threads;
     for (int t = 0; t < kThreads; ++t) {
       threads.emplace_back([&, t] {
@@ -289,6 +331,12 @@ TEST_F(OverlayTest, ConcurrentCopyUpLosesNothing) {
     EXPECT_TRUE(std::equal(all.begin() + 16 * G, all.end(), golden_.begin() + 16 * G));
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Backings, OverlayTest,
+                         ::testing::Values(Backing::kDisk, Backing::kMemory),
+                         [](const auto& info) {
+                           return info.param == Backing::kMemory ? "Memory" : "Disk";
+                         });
 
 TEST(OverlaySparseGolden, BlockStatusReportsGoldenHoles) {
   TempDir dir;

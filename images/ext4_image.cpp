@@ -25,13 +25,6 @@ std::string join(const std::vector<std::string>& v, std::string_view sep) {
   return s;
 }
 
-void check(const ProcessResult& r, const std::vector<std::string>& argv) {
-  if (r.exit_code != 0) {
-    throw std::runtime_error(fmt::format("{} failed (exit {}):\n{}{}", describe_command(argv),
-                                         r.exit_code, r.out, r.err));
-  }
-}
-
 // debugfs always exits 0; its complaints go to stderr. Anything there except the version banner
 // is an error.
 void check_debugfs_stderr(const ProcessResult& r, const std::string& what) {
@@ -99,7 +92,7 @@ void build_ext4(const Recipe& r, const std::filesystem::path& image,
                                              r.hash_seed)});
   mkfs.push_back(image.string());
   ProcessOptions opts{e2fs_env(r, work), work};
-  check(run_process(mkfs, opts), mkfs);
+  require_success(run_process(mkfs, opts), mkfs);
 
   // Populate with one debugfs script; contents are staged as files under work/stage.
   std::filesystem::create_directories(work / "stage");
@@ -142,7 +135,7 @@ void build_ext4(const Recipe& r, const std::filesystem::path& image,
   }
   std::vector<std::string> dbg = {"debugfs", "-w", "-f", "populate.debugfs", image.string()};
   auto res = run_process(dbg, opts);
-  check(res, dbg);
+  require_success(res, dbg);
   check_debugfs_stderr(res, "populate");
   std::size_t allocated = 0;
   for (std::size_t p = res.out.find("Allocated inode: "); p != std::string::npos;
@@ -162,7 +155,7 @@ void build_ext4(const Recipe& r, const std::filesystem::path& image,
 TargetMap map_ext4(const Recipe& r, const std::filesystem::path& image) {
   std::vector<std::string> dump = {"dumpe2fs", image.string()};
   auto dr = run_process(dump);
-  check(dr, dump);
+  require_success(dr, dump);
   Ext4Layout l = parse_dumpe2fs(dr.out);
   const std::uint64_t spb = l.block_size / kSectorSize;  // sectors per block
   auto add_blocks = [&](Target& t, std::uint64_t first, std::uint64_t last) {
@@ -195,7 +188,7 @@ TargetMap map_ext4(const Recipe& r, const std::filesystem::path& image) {
   TempFile cmds(script.str(), "fsfault-map.debugfs");
   std::vector<std::string> dbg = {"debugfs", "-f", cmds.path().string(), image.string()};
   auto res = run_process(dbg);
-  check(res, dbg);
+  require_success(res, dbg);
   auto sections = split_debugfs_output(res.out);
   if (sections.size() != specs.size() * 4)
     throw std::runtime_error(fmt::format("debugfs printed {} sections for {} commands",

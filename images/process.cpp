@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -367,6 +369,13 @@ std::string describe_command(const std::vector<std::string>& argv) {
     s += a;
   }
   return s;
+}
+
+void require_success(const ProcessResult& r, const std::vector<std::string>& argv) {
+  if (r.exit_code != 0) {
+    throw std::runtime_error(fmt::format("{} failed (exit {}):\n{}{}", describe_command(argv),
+                                         r.exit_code, r.out, r.err));
+  }
 }
 
 }  // namespace fsfault::images

@@ -106,4 +106,8 @@ std::string describe_exit(int status);
 // "cmd arg ..." for error messages.
 std::string describe_command(const std::vector<std::string>& argv);
 
+// Throws std::runtime_error naming the command, its exit status and its output
+// when r is not a clean exit 0.
+void require_success(const ProcessResult& r, const std::vector<std::string>& argv);
+
 }  // namespace fsfault::images

@@ -16,13 +16,6 @@
 namespace fsfault::images::detail {
 namespace {
 
-void check(const ProcessResult& r, const std::vector<std::string>& argv) {
-  if (r.exit_code != 0) {
-    throw std::runtime_error(fmt::format("{} failed (exit {}):\n{}{}", describe_command(argv),
-                                         r.exit_code, r.out, r.err));
-  }
-}
-
 // xfs_db reports most failures on stderr while exiting 0.
 void check_quiet_stderr(const ProcessResult& r, const std::string& what) {
   std::istringstream is(r.err);
@@ -56,7 +49,7 @@ Geometry read_geometry(const std::filesystem::path& image) {
                                   "logstart logblocks rootino rbmino rsumino",
                                   "-c", "version", image.string()};
   auto r = run_process(cmd);
-  check(r, cmd);
+  require_success(r, cmd);
   auto f = parse_xfs_db_fields(r.out);
   Geometry g{};
   g.agcount = xfs_field_u64(f, "agcount");
@@ -135,7 +128,7 @@ void build_xfs(const Recipe& r, const std::filesystem::path& image,
   mkfs.insert(mkfs.end(), {"-p", "image.proto", image.string()});
   ProcessOptions opts;
   opts.cwd = work;
-  check(run_process(mkfs, opts), mkfs);
+  require_success(run_process(mkfs, opts), mkfs);
 
   // Fix what mkfs left to the clock or to chance: timestamps, generations; add xattrs.
   Geometry g = read_geometry(image);
@@ -176,7 +169,7 @@ void build_xfs(const Recipe& r, const std::filesystem::path& image,
   }
   db.push_back(image.string());
   auto res = run_process(db);
-  check(res, {"xfs_db", "-x", "..."});
+  require_success(res, {"xfs_db", "-x", "..."});
   check_quiet_stderr(res, "post-processing");
 
   std::vector<std::string> repair = {"xfs_repair", "-n", image.string()};
@@ -220,7 +213,7 @@ TargetMap map_xfs(const Recipe& r, const std::filesystem::path& image) {
   }
   db.push_back(image.string());
   auto res = run_process(db);
-  check(res, {"xfs_db", "-r", "..."});
+  require_success(res, {"xfs_db", "-r", "..."});
   check_quiet_stderr(res, "path lookups");
   auto infos = parse_xfs_db_path_blocks(res.out);
   if (infos.size() != paths.size())
@@ -235,7 +228,7 @@ TargetMap map_xfs(const Recipe& r, const std::filesystem::path& image) {
   for (const auto& info : infos) conv.insert(conv.end(), {"-c", fmt::format("convert ino {} byte", info.ino)});
   conv.push_back(image.string());
   auto cres = run_process(conv);
-  check(cres, {"xfs_db", "-r", "convert ..."});
+  require_success(cres, {"xfs_db", "-r", "convert ..."});
   auto bytes = parse_xfs_db_convert(cres.out);
   if (bytes.size() != infos.size()) throw std::runtime_error("xfs_db convert: wrong number of lines");
 

@@ -276,16 +276,26 @@ bool send_all(int fd, const void* p, std::size_t n) {
   return true;
 }
 
-bool recv_exact(int fd, void* p, std::size_t n, std::chrono::milliseconds timeout) {
-  char* c = static_cast<char*>(p);
-  auto deadline = Clock::now() + timeout;
-  while (n > 0) {
+namespace {
+// Waits until fd is readable or the deadline passes (EINTR retried); false on
+// timeout or a poll error.
+bool wait_readable(int fd, Clock::time_point deadline) {
+  for (;;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) return false;
     pollfd pfd{fd, POLLIN, 0};
     int r = ::poll(&pfd, 1, static_cast<int>(left.count()));
     if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
+    return r > 0;
+  }
+}
+}  // namespace
+
+bool recv_exact(int fd, void* p, std::size_t n, std::chrono::milliseconds timeout) {
+  char* c = static_cast<char*>(p);
+  auto deadline = Clock::now() + timeout;
+  while (n > 0) {
+    if (!wait_readable(fd, deadline)) return false;
     ssize_t got = ::recv(fd, c, n, 0);
     if (got < 0 && errno == EINTR) continue;
     if (got <= 0) return false;
@@ -299,12 +309,7 @@ bool wait_closed(int fd, std::chrono::milliseconds timeout) {
   auto deadline = Clock::now() + timeout;
   char buf[4096];
   for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left.count() <= 0) return false;
-    pollfd pfd{fd, POLLIN, 0};
-    int r = ::poll(&pfd, 1, static_cast<int>(left.count()));
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
+    if (!wait_readable(fd, deadline)) return false;
     ssize_t got = ::recv(fd, buf, sizeof buf, 0);
     if (got < 0 && errno == EINTR) continue;
     if (got <= 0) return true;  // EOF or ECONNRESET

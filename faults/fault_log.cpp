@@ -8,7 +8,7 @@
 #include <charconv>
 #include <system_error>
 
-#include "faults/errno_names.h"
+#include "base/errno_names.h"
 
 namespace fsfault::faults {
 
@@ -74,7 +74,7 @@ nlohmann::ordered_json FaultLog::to_json(const FaultRecord& r, bool with_time) {
   j["sector"] = r.sector;
   j["sectors"] = r.sectors;
   j["action"] = r.action;
-  if (r.error != 0) j["error"] = errno_name(r.error);
+  if (r.error != 0) j["error"] = base::errno_name(r.error);
   if (r.action == "flip") {
     j["bits"] = r.bits;
     j["persist"] = r.persist;
@@ -201,7 +201,7 @@ void FaultLog::append_line(std::string& out, const FaultRecord& r, bool with_tim
   append_string(out, r.action);
   if (r.error != 0) {
     out += ",\"error\":";
-    append_string(out, errno_name(r.error));
+    append_string(out, base::errno_name(r.error));
   }
   if (r.action == "flip") {
     out += ",\"bits\":[";

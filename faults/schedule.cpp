@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <toml++/toml.h>
 
-#include "faults/errno_names.h"
+#include "base/errno_names.h"
 #include "faults/target_map.h"
 
 namespace fsfault::faults {
@@ -404,8 +404,8 @@ class Parser {
     if (k == "fail") {
       a.kind = ActionKind::Fail;
       std::optional<int> err;
-      if (const auto* s = v.as_string()) err = errno_from_name(s->get());
-      if (!err) fail(v, fmt::format("expected fail to be one of {}, got {}", errno_names_list(), describe(v)));
+      if (const auto* s = v.as_string()) err = base::nbd_errno_from_name(s->get());
+      if (!err) fail(v, fmt::format("expected fail to be one of {}, got {}", base::nbd_errno_names_list(), describe(v)));
       a.error = *err;
     } else if (k == "flip") {
       a.kind = ActionKind::Flip;

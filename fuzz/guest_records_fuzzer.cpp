@@ -10,8 +10,8 @@
 #include <string>
 #include <type_traits>
 
-#include "guest-tests/runner/judge.h"
-#include "guest-tests/runner/scenario.h"
+#include "runner/judge/judge.h"
+#include "runner/scenario/scenario.h"
 
 using namespace fsfault::vm;
 

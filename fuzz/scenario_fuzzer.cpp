@@ -1,4 +1,4 @@
-// Fuzzes scenario loading (guest-tests/runner/scenario.h) the way the runner
+// Fuzzes scenario loading (runner/scenario/scenario.h) the way the runner
 // uses it: parse_scenario_text, then the plan sent to the guest, the kernel
 // gate, and each disk's generated schedule. The only accepted failure of the
 // parser is std::runtime_error (it names the file); the generated schedule
@@ -10,7 +10,7 @@
 
 #include <toml++/toml.h>
 
-#include "guest-tests/runner/scenario.h"
+#include "runner/scenario/scenario.h"
 
 using namespace fsfault::vm;
 

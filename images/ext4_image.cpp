@@ -7,7 +7,8 @@
 #include <stdexcept>
 
 #include "images/builders.h"
-#include "images/process.h"
+#include "process/process.h"
+#include "process/temp_file.h"
 #include "images/tool_parsers.h"
 
 namespace fsfault::images::detail {
@@ -27,7 +28,7 @@ std::string join(const std::vector<std::string>& v, std::string_view sep) {
 
 // debugfs always exits 0; its complaints go to stderr. Anything there except the version banner
 // is an error.
-void check_debugfs_stderr(const ProcessResult& r, const std::string& what) {
+void check_debugfs_stderr(const proc::ProcessResult& r, const std::string& what) {
   std::istringstream is(r.err);
   std::string line, bad;
   while (std::getline(is, line)) {
@@ -91,8 +92,8 @@ void build_ext4(const Recipe& r, const std::filesystem::path& image,
                                              "lazy_itable_init=0,lazy_journal_init=0",
                                              r.hash_seed)});
   mkfs.push_back(image.string());
-  ProcessOptions opts{e2fs_env(r, work), work};
-  require_success(run_process(mkfs, opts), mkfs);
+  proc::ProcessOptions opts{e2fs_env(r, work), work};
+  proc::require_success(proc::run_process(mkfs, opts), mkfs);
 
   // Populate with one debugfs script; contents are staged as files under work/stage.
   std::filesystem::create_directories(work / "stage");
@@ -134,8 +135,8 @@ void build_ext4(const Recipe& r, const std::filesystem::path& image,
     std::ofstream(work / "populate.debugfs") << script.str();
   }
   std::vector<std::string> dbg = {"debugfs", "-w", "-f", "populate.debugfs", image.string()};
-  auto res = run_process(dbg, opts);
-  require_success(res, dbg);
+  auto res = proc::run_process(dbg, opts);
+  proc::require_success(res, dbg);
   check_debugfs_stderr(res, "populate");
   std::size_t allocated = 0;
   for (std::size_t p = res.out.find("Allocated inode: "); p != std::string::npos;
@@ -146,7 +147,7 @@ void build_ext4(const Recipe& r, const std::filesystem::path& image,
                                          expected_writes, res.out));
 
   std::vector<std::string> fsck = {"e2fsck", "-fn", image.string()};
-  auto fr = run_process(fsck, opts);
+  auto fr = proc::run_process(fsck, opts);
   if (fr.exit_code != 0)
     throw std::runtime_error(fmt::format("the new image does not pass e2fsck -fn (exit {}):\n{}{}",
                                          fr.exit_code, fr.out, fr.err));
@@ -154,8 +155,8 @@ void build_ext4(const Recipe& r, const std::filesystem::path& image,
 
 TargetMap map_ext4(const Recipe& r, const std::filesystem::path& image) {
   std::vector<std::string> dump = {"dumpe2fs", image.string()};
-  auto dr = run_process(dump);
-  require_success(dr, dump);
+  auto dr = proc::run_process(dump);
+  proc::require_success(dr, dump);
   Ext4Layout l = parse_dumpe2fs(dr.out);
   const std::uint64_t spb = l.block_size / kSectorSize;  // sectors per block
   auto add_blocks = [&](Target& t, std::uint64_t first, std::uint64_t last) {
@@ -185,10 +186,10 @@ TargetMap map_ext4(const Recipe& r, const std::filesystem::path& image) {
   if (l.journal_inode) specs.push_back(fmt::format("<{}>", *l.journal_inode));
   std::ostringstream script;
   for (const auto& p : specs) script << "stat " << p << "\nimap " << p << "\nex " << p << "\nblocks " << p << "\n";
-  TempFile cmds(script.str(), "fsfault-map.debugfs");
+  proc::TempFile cmds(script.str(), "fsfault-map.debugfs");
   std::vector<std::string> dbg = {"debugfs", "-f", cmds.path().string(), image.string()};
-  auto res = run_process(dbg);
-  require_success(res, dbg);
+  auto res = proc::run_process(dbg);
+  proc::require_success(res, dbg);
   auto sections = split_debugfs_output(res.out);
   if (sections.size() != specs.size() * 4)
     throw std::runtime_error(fmt::format("debugfs printed {} sections for {} commands",

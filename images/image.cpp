@@ -12,7 +12,7 @@
 #include <stdexcept>
 
 #include "images/builders.h"
-#include "images/sha256.h"
+#include "base/sha256.h"
 
 namespace fsfault::images {
 namespace {
@@ -56,7 +56,7 @@ std::optional<std::string> stamp_key(const std::filesystem::path& stamp) {
 }  // namespace
 
 std::string build_key(std::string_view recipe_text, FsType fs) {
-  Sha256 h;
+  base::Sha256 h;
   h.update(kBuilderVersion);
   h.update("\n");
   h.update(detail::tool_versions(fs));
@@ -125,7 +125,7 @@ BuildResult build_image(const std::filesystem::path& recipe_path,
     detail::build_xfs(recipe, image, work.path());
   }
   faults::TargetMap map = map_image(recipe, image);
-  res.image_sha256 = sha256_file(image);
+  res.image_sha256 = base::sha256_file(image);
 
   auto map_tmp = work.path() / (recipe.name + ".map.json");
   map.save_file(map_tmp.string());

@@ -4,7 +4,7 @@
 #include <stdexcept>
 
 #include "images/builders.h"
-#include "images/process.h"
+#include "process/process.h"
 
 namespace fsfault::images::detail {
 
@@ -32,7 +32,7 @@ std::string tool_versions(FsType fs) {
   }
   std::string out;
   for (const auto& c : cmds) {
-    auto r = run_process(c);
+    auto r = proc::run_process(c);
     out += c[0] + ": " + r.out + r.err;
   }
   return out;

@@ -10,14 +10,14 @@
 #include <stdexcept>
 
 #include "images/builders.h"
-#include "images/process.h"
+#include "process/process.h"
 #include "images/tool_parsers.h"
 
 namespace fsfault::images::detail {
 namespace {
 
 // xfs_db reports most failures on stderr while exiting 0.
-void check_quiet_stderr(const ProcessResult& r, const std::string& what) {
+void check_quiet_stderr(const proc::ProcessResult& r, const std::string& what) {
   std::istringstream is(r.err);
   std::string line, bad;
   while (std::getline(is, line)) {
@@ -48,8 +48,8 @@ Geometry read_geometry(const std::filesystem::path& image) {
                                   "print agcount agblocks agblklog blocksize sectsize inodesize "
                                   "logstart logblocks rootino rbmino rsumino",
                                   "-c", "version", image.string()};
-  auto r = run_process(cmd);
-  require_success(r, cmd);
+  auto r = proc::run_process(cmd);
+  proc::require_success(r, cmd);
   auto f = parse_xfs_db_fields(r.out);
   Geometry g{};
   g.agcount = xfs_field_u64(f, "agcount");
@@ -126,9 +126,9 @@ void build_xfs(const Recipe& r, const std::filesystem::path& image,
   if (m.journal_bytes) mkfs.insert(mkfs.end(), {"-l", fmt::format("size={}m", m.journal_bytes >> 20)});
   if (!m.label.empty()) mkfs.insert(mkfs.end(), {"-L", m.label});
   mkfs.insert(mkfs.end(), {"-p", "image.proto", image.string()});
-  ProcessOptions opts;
+  proc::ProcessOptions opts;
   opts.cwd = work;
-  require_success(run_process(mkfs, opts), mkfs);
+  proc::require_success(proc::run_process(mkfs, opts), mkfs);
 
   // Fix what mkfs left to the clock or to chance: timestamps, generations; add xattrs.
   Geometry g = read_geometry(image);
@@ -168,12 +168,12 @@ void build_xfs(const Recipe& r, const std::filesystem::path& image,
     fix_times();
   }
   db.push_back(image.string());
-  auto res = run_process(db);
-  require_success(res, {"xfs_db", "-x", "..."});
+  auto res = proc::run_process(db);
+  proc::require_success(res, {"xfs_db", "-x", "..."});
   check_quiet_stderr(res, "post-processing");
 
   std::vector<std::string> repair = {"xfs_repair", "-n", image.string()};
-  auto rr = run_process(repair);
+  auto rr = proc::run_process(repair);
   if (rr.exit_code != 0)
     throw std::runtime_error(fmt::format("the new image does not pass xfs_repair -n (exit {}):\n{}{}",
                                          rr.exit_code, rr.out, rr.err));
@@ -212,8 +212,8 @@ TargetMap map_xfs(const Recipe& r, const std::filesystem::path& image) {
                          "inode", "-c", "print core.gen core.format", "-c", "bmap"});
   }
   db.push_back(image.string());
-  auto res = run_process(db);
-  require_success(res, {"xfs_db", "-r", "..."});
+  auto res = proc::run_process(db);
+  proc::require_success(res, {"xfs_db", "-r", "..."});
   check_quiet_stderr(res, "path lookups");
   auto infos = parse_xfs_db_path_blocks(res.out);
   if (infos.size() != paths.size())
@@ -227,8 +227,8 @@ TargetMap map_xfs(const Recipe& r, const std::filesystem::path& image) {
   std::vector<std::string> conv = {"xfs_db", "-r"};
   for (const auto& info : infos) conv.insert(conv.end(), {"-c", fmt::format("convert ino {} byte", info.ino)});
   conv.push_back(image.string());
-  auto cres = run_process(conv);
-  require_success(cres, {"xfs_db", "-r", "convert ..."});
+  auto cres = proc::run_process(conv);
+  proc::require_success(cres, {"xfs_db", "-r", "convert ..."});
   auto bytes = parse_xfs_db_convert(cres.out);
   if (bytes.size() != infos.size()) throw std::runtime_error("xfs_db convert: wrong number of lines");
 

@@ -1,5 +1,5 @@
 // fsfault-guest: the guest-side harness. Statically linked; runs as /init in
-// the initramfs the runner builds (guest-tests/runner/initramfs.cpp).
+// the initramfs the runner builds (runner/kernel/kernel.cpp, build_initramfs).
 //
 // Life cycle:
 //   1. mount proc, sysfs, devtmpfs; load the modules listed in
@@ -15,7 +15,9 @@
 // the host's fault server confirmed the phase), and keeping the scenario out
 // of the initramfs lets one initramfs per kernel serve every scenario.
 //
-// The harness records facts only; the host judges (design.md §4).
+// The harness records facts only; the host judges (docs/ARCHITECTURE.md).
+
+#include "base/errno_names.h"
 
 #include <nlohmann/json.hpp>
 
@@ -46,6 +48,7 @@
 #include <vector>
 
 using json = nlohmann::json;
+using fsfault::base::errno_name;
 
 namespace {
 
@@ -66,40 +69,6 @@ void console(const std::string& s) {
   (void)r;
 }
 
-const char* errno_name(int e) {
-  switch (e) {
-    case 0: return "OK";
-    case EPERM: return "EPERM";
-    case ENOENT: return "ENOENT";
-    case EIO: return "EIO";
-    case ENXIO: return "ENXIO";
-    case EBADF: return "EBADF";
-    case EAGAIN: return "EAGAIN";
-    case ENOMEM: return "ENOMEM";
-    case EACCES: return "EACCES";
-    case EBUSY: return "EBUSY";
-    case EEXIST: return "EEXIST";
-    case ENODEV: return "ENODEV";
-    case ENOTDIR: return "ENOTDIR";
-    case EISDIR: return "EISDIR";
-    case EINVAL: return "EINVAL";
-    case ENOSPC: return "ENOSPC";
-    case EROFS: return "EROFS";
-    case ENOSYS: return "ENOSYS";
-    case ENOTEMPTY: return "ENOTEMPTY";
-    case ENODATA: return "ENODATA";
-    case EOPNOTSUPP: return "EOPNOTSUPP";
-    case ESHUTDOWN: return "ESHUTDOWN";
-    case ETIMEDOUT: return "ETIMEDOUT";
-    case EUCLEAN: return "EFSCORRUPTED";  // EFSCORRUPTED == EUCLEAN (117)
-    case EBADMSG: return "EFSBADCRC";     // EFSBADCRC == EBADMSG (74)
-    case ENOTBLK: return "ENOTBLK";
-    case EDQUOT: return "EDQUOT";
-    case EFBIG: return "EFBIG";
-    case ENAMETOOLONG: return "ENAMETOOLONG";
-    default: return "E?";
-  }
-}
 
 std::string hex(const unsigned char* p, size_t n) {
   static const char* d = "0123456789abcdef";

@@ -13,14 +13,16 @@
 #include <sstream>
 
 #include "images/image.h"
-#include "images/process.h"
+#include "process/process.h"
 #include "images/recipe.h"
-#include "images/sha256.h"
+#include "base/sha256.h"
 #include "faults/request.h"
 #include "faults/target_map.h"
 
 namespace fs = std::filesystem;
 using namespace fsfault::images;
+using fsfault::base::sha256_file;
+using fsfault::proc::run_process;
 using fsfault::faults::kSectorSize;
 using fsfault::faults::SectorRange;
 using fsfault::faults::Target;

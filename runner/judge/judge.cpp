@@ -1,0 +1,425 @@
+#include "runner/judge/judge.h"
+
+#include "base/errno_names.h"
+
+#include <cerrno>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <stdexcept>
+
+namespace fsfault::vm {
+
+const char* verdict_name(Verdict v) {
+  switch (v) {
+    case Verdict::pass: return "pass";
+    case Verdict::fail: return "fail";
+    case Verdict::skip: return "skip";
+    case Verdict::timeout: return "timeout";
+    case Verdict::error: return "error";
+    case Verdict::interrupted: return "interrupted";
+  }
+  return "?";
+}
+
+std::vector<json> read_jsonl(const std::string& path) {
+  std::vector<json> out;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    try {
+      out.push_back(json::parse(line));
+    } catch (...) {
+    }
+  }
+  return out;
+}
+
+int errno_from_name(const json& v) {
+  if (v.is_number_integer()) return v.get<int>();
+  std::string n = v.get<std::string>();
+  if (auto e = base::errno_from_name(n)) return *e;
+  try {
+    return std::stoi(n);
+  } catch (...) {
+    throw std::runtime_error("unknown errno name: " + n);
+  }
+}
+
+bool count_matches(const json& spec, long long n) {
+  if (spec.is_number_integer()) return n == spec.get<long long>();
+  std::string s = spec.get<std::string>();
+  if (s == "any") return true;
+  if (s.rfind(">=", 0) == 0) return n >= std::stoll(s.substr(2));
+  if (s.rfind("<=", 0) == 0) return n <= std::stoll(s.substr(2));
+  if (s.rfind(">", 0) == 0) return n > std::stoll(s.substr(1));
+  if (s.rfind("<", 0) == 0) return n < std::stoll(s.substr(1));
+  auto dash = s.find('-');
+  if (dash != std::string::npos && dash > 0)
+    return n >= std::stoll(s.substr(0, dash)) && n <= std::stoll(s.substr(dash + 1));
+  return n == std::stoll(s);
+}
+
+namespace {
+
+std::string spec_str(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+
+std::string event_summary(const json& e) {
+  std::string s = "{";
+  auto add = [&](const char* k) {
+    if (e.contains(k)) s += std::string(s.size() > 1 ? ", " : "") + k + "=" + spec_str(e[k]);
+  };
+  if (e.contains("mask_names")) {
+    std::string m;
+    for (auto& n : e["mask_names"]) m += (m.empty() ? "" : "|") + n.get<std::string>();
+    s += "mask=" + m;
+  }
+  for (auto k : {"error", "error_count", "handle_type", "handle_bytes", "ino", "gen", "disk", "fsid"}) add(k);
+  return s + "}";
+}
+
+bool has_mask(const json& e, const std::string& name) {
+  if (!e.contains("mask_names")) return false;
+  for (auto& n : e["mask_names"])
+    if (n == name) return true;
+  return false;
+}
+
+// "inode:/data/f1" on disk d → inode number from that disk's map.
+std::optional<long long> map_ino(const Trace& t, int disk, const std::string& target) {
+  if (disk < 0 || disk >= static_cast<int>(t.maps.size())) return std::nullopt;
+  const faults::Target* tg = t.maps[disk].find(target);
+  if (tg == nullptr || !tg->ino) return std::nullopt;
+  return static_cast<long long>(*tg->ino);
+}
+
+// Checks one event against an expectation's attributes; returns mismatches.
+std::vector<std::string> event_mismatch(const json& ex, const json& e, const Trace& t) {
+  std::vector<std::string> bad;
+  auto num = [&](const char* k) -> std::optional<long long> {
+    if (!e.contains(k) || !e[k].is_number()) return std::nullopt;
+    return e[k].get<long long>();
+  };
+  if (ex.contains("error")) {
+    int want = errno_from_name(ex["error"]);
+    auto got = num("error");
+    if (!got || *got != want)
+      bad.push_back("error: expected " + spec_str(ex["error"]) + " (" + std::to_string(want) + "), saw " +
+                    (got ? std::to_string(*got) : "none"));
+  }
+  if (ex.contains("error_count")) {
+    auto got = num("error_count");
+    if (!got || !count_matches(ex["error_count"], *got))
+      bad.push_back("error_count: expected " + spec_str(ex["error_count"]) + ", saw " +
+                    (got ? std::to_string(*got) : "none"));
+  }
+  if (ex.contains("handle_type")) {
+    auto got = num("handle_type");
+    if (!got || *got != ex["handle_type"].get<long long>())
+      bad.push_back("handle_type: expected " + spec_str(ex["handle_type"]) + ", saw " +
+                    (got ? std::to_string(*got) : "none"));
+  }
+  if (ex.contains("fid")) {
+    std::string fid = ex["fid"];
+    if (fid == "empty" || fid == "none") {
+      // FILEID_INVALID (0xff) with zero bytes: fs/notify/fanotify/fanotify.c,
+      // fanotify_encode_fh() for a NULL inode.
+      auto ht = num("handle_type"), hb = num("handle_bytes");
+      if (!ht || *ht != 0xff || !hb || *hb != 0)
+        bad.push_back("fid: expected an empty handle (type 255, 0 bytes), saw type " +
+                      (ht ? std::to_string(*ht) : "none") + ", " + (hb ? std::to_string(*hb) : "none") + " bytes");
+    } else {
+      int disk = ex.value("disk", e.value("disk", 0));
+      auto want = map_ino(t, disk, fid);
+      auto got = num("ino");
+      if (!want)
+        bad.push_back("fid: target " + fid + " not in disk " + std::to_string(disk) + "'s image map");
+      else if (!got || *got != *want)
+        bad.push_back("fid: expected " + fid + " (ino " + std::to_string(*want) + "), saw ino " +
+                      (got ? std::to_string(*got) : "none") + " handle_type " +
+                      (num("handle_type") ? std::to_string(*num("handle_type")) : "none"));
+    }
+  }
+  if (ex.contains("disk")) {
+    auto got = num("disk");
+    if (!got || *got != ex["disk"].get<long long>())
+      bad.push_back("disk: expected " + spec_str(ex["disk"]) + ", saw " + (got ? std::to_string(*got) : "unknown fsid"));
+  }
+  return bad;
+}
+
+void judge_event(const json& ex, const Trace& t, Outcome& o) {
+  std::string kind = ex["event"];
+  std::string group = ex.value("group", std::string());
+  std::vector<const json*> evs;
+  for (auto& r : t.records) {
+    if (r.value("type", std::string()) != "event") continue;
+    if (!group.empty() && r.value("group", std::string()) != group) continue;
+    if (!has_mask(r, kind)) continue;
+    if (ex.contains("disk") && ex.value("count_all_disks", false) == false && r.contains("disk") &&
+        r["disk"] != ex["disk"])
+      continue;
+    evs.push_back(&r);
+  }
+  json count = ex.contains("count") ? ex["count"] : json(1);
+  std::string label = "event " + kind + (ex.contains("disk") ? " on disk " + spec_str(ex["disk"]) : "");
+  if (!count_matches(count, static_cast<long long>(evs.size()))) {
+    std::string seen;
+    for (auto* e : evs) seen += " " + event_summary(*e);
+    o.reasons.push_back(label + ": expected count " + spec_str(count) + ", saw " + std::to_string(evs.size()) +
+                        (seen.empty() ? "" : ":" + seen));
+    return;
+  }
+  if (ex.contains("error_count_sum")) {
+    long long sum = 0;
+    for (auto* e : evs) sum += e->value("error_count", 0LL);
+    if (!count_matches(ex["error_count_sum"], sum))
+      o.reasons.push_back(label + ": expected sum of error_count " + spec_str(ex["error_count_sum"]) + ", saw " +
+                          std::to_string(sum));
+  }
+  // Attribute checks apply to the event chosen by `index` (default: every one).
+  std::vector<const json*> check;
+  if (ex.contains("index")) {
+    long long i = ex["index"];
+    if (i >= 0 && i < static_cast<long long>(evs.size())) check.push_back(evs[i]);
+  } else {
+    check = evs;
+  }
+  for (auto* e : check) {
+    auto bad = event_mismatch(ex, *e, t);
+    for (auto& b : bad) o.reasons.push_back(label + ": " + b + " in " + event_summary(*e));
+  }
+  for (auto* e : evs) o.notes.push_back("saw " + event_summary(*e));
+}
+
+void judge_kmsg(const json& ex, const Trace& t, Outcome& o) {
+  std::regex re(ex["kmsg"].get<std::string>());
+  long long n = 0;
+  for (auto& r : t.records)
+    if (r.value("type", std::string()) == "kmsg" && std::regex_search(r.value("text", std::string()), re)) ++n;
+  json count = ex.contains("count") ? ex["count"] : json(">=1");
+  if (!count_matches(count, n))
+    o.reasons.push_back("kmsg /" + ex["kmsg"].get<std::string>() + "/: expected count " + spec_str(count) +
+                        ", saw " + std::to_string(n));
+}
+
+void judge_faults(const json& ex, const Trace& t, Outcome& o) {
+  std::string rule = ex.value("rule", std::string());
+  long long n = 0;
+  for (auto& f : t.faults) {
+    if (!rule.empty() && f.value("rule", std::string()) != rule) continue;
+    if (ex.contains("disk") && f.value("disk", 0) != ex["disk"].get<int>()) continue;
+    ++n;
+  }
+  if (!count_matches(ex["faults"], n))
+    o.reasons.push_back("faults" + (rule.empty() ? "" : " of rule " + rule) + ": expected " + spec_str(ex["faults"]) +
+                        ", saw " + std::to_string(n));
+}
+
+void judge_step_value(const json& ex, const Trace& t, Outcome& o) {
+  // { step = "3", field = "fionread", value = "<=64" }
+  std::string id = spec_str(ex["step"]);
+  std::string field = ex.value("field", std::string("errno"));
+  for (auto& r : t.records) {
+    if (r.value("type", std::string()) != "step") continue;
+    if (r.value("id", std::string()) != id && r.value("label", std::string()) != id) continue;
+    if (!r.contains(field)) {
+      o.reasons.push_back("step " + id + ": no field " + field);
+      return;
+    }
+    const json& v = r[field];
+    long long n = 0;
+    if (v.is_number()) n = v.get<long long>();
+    else if (v.is_string()) {
+      try {
+        n = std::stoll(v.get<std::string>());
+      } catch (...) {
+        o.reasons.push_back("step " + id + ": field " + field + " is not a number: " + v.dump());
+        return;
+      }
+    }
+    if (!count_matches(ex["value"], n))
+      o.reasons.push_back("step " + id + ": expected " + field + " " + spec_str(ex["value"]) + ", saw " +
+                          std::to_string(n));
+    return;
+  }
+  o.reasons.push_back("step " + id + ": never ran");
+}
+
+// The value a step recorded in `field`, as a number (sysfs files end in "\n").
+std::optional<long long> step_number(const Trace& t, const std::string& id, const std::string& field) {
+  for (auto& r : t.records) {
+    if (r.value("type", std::string()) != "step") continue;
+    if (r.value("id", std::string()) != id && r.value("label", std::string()) != id) continue;
+    if (!r.contains(field)) return std::nullopt;
+    const json& v = r[field];
+    if (v.is_number()) return v.get<long long>();
+    if (v.is_string()) {
+      try {
+        return std::stoll(v.get<std::string>());
+      } catch (...) {
+        return std::nullopt;
+      }
+    }
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+// Flood accounting (issue 6, property 7): every error the filesystem counted
+// must be inside some FS_ERROR event's error_count, or be visibly lost
+// (FAN_Q_OVERFLOW, or the 7.x "lost filesystem error report" log line).
+//   [[expect]]
+//   accounting = "errors"
+//   before = "LABEL"  after = "LABEL"   # steps that read the fs's counter
+//   field = "value"                     # optional, default "value"
+//   disk = N                            # optional: events of that disk only
+//   lost_kmsg = "regex"                 # optional
+//   reported = "==" | ">=" | "<="       # optional: Σ error_count vs counted
+// Passes when Σ error_count == counted, or when fewer were reported and at
+// least one loss is visible. Notes always carry the numbers.
+void judge_accounting(const json& ex, const Trace& t, Outcome& o) {
+  std::string field = ex.value("field", std::string("value"));
+  std::string bl = spec_str(ex.value("before", json("")));
+  std::string al = spec_str(ex.value("after", json("")));
+  auto before = step_number(t, bl, field);
+  auto after = step_number(t, al, field);
+  if (!before || !after) {
+    o.reasons.push_back("accounting: no numeric " + field + " in step " + (before ? al : bl));
+    return;
+  }
+  long long counted = *after - *before;
+  long long reported = 0, events = 0, overflows = 0, lost = 0;
+  for (auto& r : t.records) {
+    if (r.value("type", std::string()) != "event") continue;
+    if (has_mask(r, "Q_OVERFLOW")) ++overflows;
+    if (!has_mask(r, "FS_ERROR")) continue;
+    if (ex.contains("disk") && r.contains("disk") && r["disk"] != ex["disk"]) continue;
+    ++events;
+    reported += r.value("error_count", 0LL);
+  }
+  std::regex re(ex.value("lost_kmsg", std::string("lost filesystem error report")));
+  for (auto& r : t.records)
+    if (r.value("type", std::string()) == "kmsg" && std::regex_search(r.value("text", std::string()), re)) ++lost;
+  std::string nums = "the filesystem counted " + std::to_string(counted) + " errors (" + std::to_string(*before) +
+                     " -> " + std::to_string(*after) + "), fanotify reported " + std::to_string(reported) + " in " +
+                     std::to_string(events) + " event(s), " + std::to_string(overflows) + " overflow(s), " +
+                     std::to_string(lost) + " lost-report line(s)";
+  o.notes.push_back("accounting: " + nums);
+  std::string rel = ex.value("reported", std::string());
+  if (!rel.empty()) {
+    bool ok = rel == "==" ? reported == counted : rel == ">=" ? reported >= counted : rel == "<=" ? reported <= counted
+                                                                                                 : false;
+    if (!ok) o.reasons.push_back("accounting: expected reported " + rel + " counted, but " + nums);
+    return;
+  }
+  if (counted <= 0) {
+    o.reasons.push_back("accounting: the counter did not move, nothing was checked: " + nums);
+  } else if (reported == counted) {
+    return;
+  } else if (reported < counted && overflows + lost > 0) {
+    return;  // visibly lost
+  } else if (reported < counted) {
+    o.reasons.push_back("accounting: " + std::to_string(counted - reported) + " error(s) vanished silently: " + nums);
+  } else {
+    o.reasons.push_back("accounting: more errors reported than counted: " + nums);
+  }
+}
+
+// Steps carrying `errno = "..."`: every record of that step (all repeat
+// iterations) must match. Ids are the guest's: "3", "4#0/1", ...
+void judge_steps(const json& steps, const std::string& prefix, const Trace& t, Outcome& o, int offset) {
+  int i = 0;
+  for (auto& s : steps) {
+    std::string id = prefix + std::to_string(i + offset);
+    ++i;
+    if (s.value("do", std::string()) == "repeat") {
+      int times = s.value("times", 1);
+      for (int k = 0; k < times; ++k)
+        judge_steps(s.value("steps", json::array()), id + "#" + std::to_string(k) + "/", t, o, 0);
+      continue;
+    }
+    const json* rec = nullptr;
+    for (auto& r : t.records)
+      if (r.value("type", std::string()) == "step" && r.value("id", std::string()) == id) rec = &r;
+    std::string what = "step " + id + " (" + s.value("do", std::string()) +
+                       (s.contains("path") ? " " + spec_str(s["path"]) : "") + ")";
+    if (!rec) {
+      if (s.contains("errno")) o.reasons.push_back(what + ": never ran");
+      continue;
+    }
+    if (s.contains("errno")) {
+      // errno = "EROFS", or a list of errnos any of which passes (the kernel's
+      // answer for the same state differs between versions).
+      const json& spec = s["errno"];
+      int got = rec->value("errno", -1);
+      bool match = false;
+      std::string wants;
+      for (const json& w : spec.is_array() ? spec : json::array({spec})) {
+        int want = errno_from_name(w);
+        match = match || want == got;
+        wants += (wants.empty() ? "" : " or ") + spec_str(w) + " (" + std::to_string(want) + ")";
+      }
+      if (!match)
+        o.reasons.push_back(what + ": expected errno " + wants + ", saw " + rec->value("errno_name", std::string("?")) +
+                            " (" + std::to_string(got) + ")");
+    } else if (!rec->value("ok", true) && s.value("must_succeed", false)) {
+      o.reasons.push_back(what + ": failed with " + rec->value("errno_name", std::string("?")));
+    }
+    // Implicit mounts and watches must work, or nothing else means anything.
+    std::string d = s.value("do", std::string());
+    if ((d == "watch" || d == "mount") && !rec->value("ok", true) && !s.contains("errno"))
+      o.reasons.push_back(what + ": failed with " + rec->value("errno_name", std::string("?")));
+  }
+}
+
+}  // namespace
+
+Outcome judge(const Scenario& s, const Trace& t) {
+  Outcome o;
+  if (t.timed_out) {
+    o.verdict = Verdict::timeout;
+    o.reasons.push_back("guest did not finish before the timeout");
+    return o;
+  }
+  if (!t.completed) {
+    o.verdict = Verdict::error;
+    o.reasons.push_back("guest stopped before it reported done (see console.log)");
+    return o;
+  }
+  // Implicit mount steps come first in the guest's numbering.
+  int implicit = 0;
+  for (auto& d : s.disks)
+    if (d.mount) ++implicit;
+  try {
+    // Inside the try: guest records are untrusted (a non-object line or a
+    // mistyped field must give an error verdict, not escape; found by fuzzing).
+    for (auto& r : t.records)
+      if (r.value("type", std::string()) == "step" && r.value("implicit", false) && !r.value("ok", true))
+        o.reasons.push_back("mounting disk " + r.value("disk", json(0)).dump() + " failed with " +
+                            r.value("errno_name", std::string("?")));
+    // A [[file]] the guest could not write: an exec of it would test nothing.
+    for (auto& r : t.records)
+      if (r.value("type", std::string()) == "file" && !r.value("ok", false))
+        o.reasons.push_back("shipping [[file]] " + r.value("dst", std::string("?")) + " failed with " +
+                            r.value("errno_name", std::string("?")));
+    judge_steps(s.steps, "", t, o, implicit);
+    for (auto& ex : s.expects) {
+      if (ex.contains("event")) judge_event(ex, t, o);
+      else if (ex.contains("kmsg")) judge_kmsg(ex, t, o);
+      else if (ex.contains("faults")) judge_faults(ex, t, o);
+      else if (ex.contains("step")) judge_step_value(ex, t, o);
+      else if (ex.contains("accounting")) judge_accounting(ex, t, o);
+      else o.reasons.push_back("unknown [[expect]] kind: " + ex.dump());
+    }
+  } catch (const std::exception& e) {
+    o.verdict = Verdict::error;
+    o.reasons.push_back(std::string("judge: ") + e.what());
+    return o;
+  }
+  o.verdict = o.reasons.empty() ? Verdict::pass : Verdict::fail;
+  return o;
+}
+
+}  // namespace fsfault::vm

@@ -1,0 +1,45 @@
+// The judge: checks a scenario's [[expect]] entries and step errno
+// expectations against what the guest recorded, the fault log and the image
+// maps. Pure functions, unit-tested on recorded traces (guest-tests/tests).
+#pragma once
+
+#include "faults/target_map.h"
+#include "runner/scenario/scenario.h"
+
+#include <string>
+#include <vector>
+
+namespace fsfault::vm {
+
+// interrupted: the runner got SIGINT/SIGTERM/SIGHUP while the scenario ran (set by the runner).
+enum class Verdict { pass, fail, skip, timeout, error, interrupted };
+const char* verdict_name(Verdict v);
+
+struct Outcome {
+  Verdict verdict = Verdict::error;
+  std::vector<std::string> reasons;  // failures ("expected X, saw Y") or skip/error reason
+  std::vector<std::string> notes;    // informative: events seen, counts
+  double seconds = 0;
+};
+
+struct Trace {
+  std::vector<json> records;   // guest JSONL
+  std::vector<json> faults;    // fault log lines, all disks (each with "disk")
+  std::vector<faults::TargetMap> maps;  // one image map per disk (may be empty)
+  std::string kernel_release;  // from the guest's hello
+  bool completed = false;      // guest sent "done"
+  bool timed_out = false;
+};
+
+// Reads a JSONL file; malformed lines are skipped.
+std::vector<json> read_jsonl(const std::string& path);
+
+// errno names accepted in scenarios: "EIO", "EFSCORRUPTED", numbers too.
+int errno_from_name(const json& v);
+
+// Count specs: 3, "3", ">=1", "<=2", "1-3", "any".
+bool count_matches(const json& spec, long long n);
+
+Outcome judge(const Scenario& s, const Trace& t);
+
+}  // namespace fsfault::vm

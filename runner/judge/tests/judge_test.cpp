@@ -1,0 +1,358 @@
+#include "runner/judge/judge.h"
+
+
+#include <gtest/gtest.h>
+
+using namespace fsfault::vm;
+
+namespace {
+
+Scenario smoke() { return load_scenario(std::string(FSFAULT_SCENARIOS_DIR) + "/ext4/eio-inode-read.toml"); }
+
+Trace recorded(const std::string& name) {
+  Trace t;
+  for (auto& r : read_jsonl(std::string(FSFAULT_TRACES_DIR) + "/" + name)) {
+    if (r.value("type", std::string()) == "hello") {
+      t.kernel_release = r["release"];
+      continue;
+    }
+    t.records.push_back(r);
+  }
+  t.maps.push_back(fsfault::faults::TargetMap::load_file(std::string(FSFAULT_TRACES_DIR) + "/ext4-basic.map.json"));
+  t.faults.push_back(json{{"rule", "itable-eio"}, {"op", "read"}, {"sector", 8464}, {"disk", 0}});
+  t.completed = true;
+  return t;
+}
+
+bool mentions(const Outcome& o, const std::string& what) {
+  for (auto& r : o.reasons)
+    if (r.find(what) != std::string::npos) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST(Judge, PassesOnRecordedTrace) {
+  Outcome o = judge(smoke(), recorded("eio-inode-read.pass.jsonl"));
+  EXPECT_EQ(o.verdict, Verdict::pass) << (o.reasons.empty() ? "" : o.reasons.front());
+}
+
+TEST(Judge, WrongInodeFailsWithExpectedAndSeen) {
+  Trace t = recorded("eio-inode-read.pass.jsonl");
+  for (auto& r : t.records)
+    if (r["type"] == "event") r["ino"] = 12;
+  Outcome o = judge(smoke(), t);
+  EXPECT_EQ(o.verdict, Verdict::fail);
+  EXPECT_TRUE(mentions(o, "expected inode:/data/f1 (ino 13), saw ino 12")) << o.reasons.front();
+}
+
+TEST(Judge, WrongErrnoAndCountFail) {
+  Trace t = recorded("eio-inode-read.pass.jsonl");
+  for (auto& r : t.records)
+    if (r["type"] == "event") {
+      r["error"] = 117;
+      r["error_count"] = 3;
+    }
+  Outcome o = judge(smoke(), t);
+  EXPECT_EQ(o.verdict, Verdict::fail);
+  EXPECT_TRUE(mentions(o, "error: expected EIO (5), saw 117"));
+  EXPECT_TRUE(mentions(o, "error_count: expected 1, saw 3"));
+}
+
+TEST(Judge, MissingEventFails) {
+  Trace t = recorded("eio-inode-read.pass.jsonl");
+  std::erase_if(t.records, [](const json& r) { return r["type"] == "event"; });
+  Outcome o = judge(smoke(), t);
+  EXPECT_EQ(o.verdict, Verdict::fail);
+  EXPECT_TRUE(mentions(o, "expected count 1, saw 0"));
+}
+
+TEST(Judge, StepErrnoChecked) {
+  Trace t = recorded("eio-inode-read.pass.jsonl");
+  for (auto& r : t.records)
+    if (r["type"] == "step" && r["id"] == "5") {
+      r["errno"] = 0;
+      r["errno_name"] = "OK";
+    }
+  Outcome o = judge(smoke(), t);
+  EXPECT_EQ(o.verdict, Verdict::fail);
+  EXPECT_TRUE(mentions(o, "step 5 (stat /data/f1): expected errno EIO (5), saw OK (0)"));
+}
+
+TEST(Judge, StepErrnoListAcceptsAnyAndNamesAll) {
+  Scenario s = smoke();
+  for (auto& st : s.steps)
+    if (st.value("do", std::string()) == "stat") st["errno"] = json::array({"EROFS", "EIO"});
+  EXPECT_EQ(judge(s, recorded("eio-inode-read.pass.jsonl")).verdict, Verdict::pass);
+  Trace t = recorded("eio-inode-read.pass.jsonl");
+  for (auto& r : t.records)
+    if (r["type"] == "step" && r["id"] == "5") {
+      r["errno"] = 0;
+      r["errno_name"] = "OK";
+    }
+  Outcome o = judge(s, t);
+  EXPECT_EQ(o.verdict, Verdict::fail);
+  EXPECT_TRUE(mentions(o, "step 5 (stat /data/f1): expected errno EROFS (30) or EIO (5), saw OK (0)"))
+      << (o.reasons.empty() ? "" : o.reasons.front());
+}
+
+TEST(Judge, NoFaultFiredFails) {
+  Trace t = recorded("eio-inode-read.pass.jsonl");
+  t.faults.clear();
+  Outcome o = judge(smoke(), t);
+  EXPECT_EQ(o.verdict, Verdict::fail);
+  EXPECT_TRUE(mentions(o, "faults of rule itable-eio: expected >=1, saw 0"));
+}
+
+TEST(Judge, TimeoutAndIncomplete) {
+  Trace t = recorded("eio-inode-read.pass.jsonl");
+  t.timed_out = true;
+  EXPECT_EQ(judge(smoke(), t).verdict, Verdict::timeout);
+  t.timed_out = false;
+  t.completed = false;
+  EXPECT_EQ(judge(smoke(), t).verdict, Verdict::error);
+}
+
+TEST(Judge, EmptyHandleAndSums) {
+  Scenario s = parse_scenario_text(R"(
+name = "t/empty"
+step = [ { do = "watch" } ]
+[[disk]]
+image = "ext4-basic"
+[[expect]]
+event = "FS_ERROR"
+count = ">=1"
+error = "ESHUTDOWN"
+fid = "empty"
+error_count_sum = 4
+[[expect]]
+kmsg = "lost filesystem error report"
+count = 0
+)", "t.toml");
+  Trace t;
+  t.completed = true;
+  t.maps.emplace_back();
+  t.records.push_back(json{{"type", "step"}, {"id", "0"}, {"do", "mount"}, {"implicit", true}, {"ok", true}, {"errno", 0}});
+  for (int c : {1, 3})
+    t.records.push_back(json{{"type", "event"}, {"mask_names", {"FS_ERROR"}}, {"error", 108}, {"error_count", c},
+                             {"handle_type", 255}, {"handle_bytes", 0}});
+  EXPECT_EQ(judge(s, t).verdict, Verdict::pass);
+  t.records.back()["handle_type"] = 1;
+  t.records.back()["handle_bytes"] = 8;
+  Outcome o = judge(s, t);
+  EXPECT_EQ(o.verdict, Verdict::fail);
+  EXPECT_TRUE(mentions(o, "expected an empty handle"));
+  t.records.push_back(json{{"type", "kmsg"}, {"text", "vda: lost filesystem error report for type 5 error -117"}});
+  EXPECT_TRUE(mentions(judge(s, t), "kmsg /lost filesystem error report/: expected count 0, saw 1"));
+}
+
+TEST(Judge, FailedImplicitMountFails) {
+  Trace t = recorded("eio-inode-read.pass.jsonl");
+  t.records[0]["ok"] = false;
+  t.records[0]["errno_name"] = "EINVAL";
+  Outcome o = judge(smoke(), t);
+  EXPECT_EQ(o.verdict, Verdict::fail);
+  EXPECT_TRUE(mentions(o, "mounting disk 0 failed with EINVAL"));
+}
+
+// Found by fuzz/guest_records_fuzzer: a guest line that is JSON but not an
+// object (or a step whose "implicit" is not a boolean) threw out of judge().
+TEST(Judge, MalformedGuestRecordsGiveAVerdictNotAnException) {
+  for (json bad : {json::array({1, 2, 3}), json(5), json{{"type", "step"}, {"implicit", "yes"}}}) {
+    Trace t = recorded("eio-inode-read.pass.jsonl");
+    t.records.insert(t.records.begin(), bad);
+    Outcome o;
+    ASSERT_NO_THROW(o = judge(smoke(), t)) << bad.dump();
+    EXPECT_EQ(o.verdict, Verdict::error) << bad.dump();
+    EXPECT_FALSE(o.reasons.empty());
+  }
+}
+
+TEST(Judge, CountSpecs) {
+  EXPECT_TRUE(count_matches(json(3), 3));
+  EXPECT_FALSE(count_matches(json(3), 2));
+  EXPECT_TRUE(count_matches(json(">=1"), 5));
+  EXPECT_FALSE(count_matches(json("<=1"), 2));
+  EXPECT_TRUE(count_matches(json("2-4"), 4));
+  EXPECT_TRUE(count_matches(json("any"), 0));
+  EXPECT_EQ(errno_from_name(json("EFSCORRUPTED")), 117);
+  EXPECT_EQ(errno_from_name(json("EFSBADCRC")), 74);
+}
+
+// A trace recorded by `fsfault vm-test` on Debian's 6.1.176 cloud kernel under TCG.
+TEST(Judge, RealBookwormTracePasses) {
+  Trace t;
+  for (auto& r : read_jsonl(std::string(FSFAULT_TRACES_DIR) + "/eio-inode-read.bookworm-6.1.records.jsonl")) {
+    std::string type = r.value("type", std::string());
+    if (type == "done") t.completed = true;
+    else if (type != "hello" && type != "phase") t.records.push_back(r);
+  }
+  t.maps.push_back(
+      fsfault::faults::TargetMap::load_file(std::string(FSFAULT_TRACES_DIR) + "/eio-inode-read.bookworm-6.1.map.json"));
+  t.faults.push_back(json{{"rule", "itable-eio"}, {"op", "read"}, {"sector", 584}, {"disk", 0}});
+  Outcome o = judge(smoke(), t);
+  EXPECT_EQ(o.verdict, Verdict::pass) << (o.reasons.empty() ? "" : o.reasons.front());
+  t.maps[0].entry("inode:/data/f1").ino = 99;
+  EXPECT_EQ(judge(smoke(), t).verdict, Verdict::fail);
+}
+
+// ---- catalogue traces (issue 6): recorded by `fsfault vm-test --out` on
+// Debian's 6.1.176 cloud kernel under TCG. Each test shows the scenario passes
+// on the real trace and FAILS when the trace is bent the way a broken kernel
+// would bend it.
+namespace {
+
+Scenario catalogue(const std::string& name) {
+  return load_scenario(std::string(FSFAULT_SCENARIOS_DIR) + "/ext4/" + name + ".toml");
+}
+
+Trace recorded_dir(const std::string& name, int disks = 1) {
+  std::string dir = std::string(FSFAULT_TRACES_DIR) + "/bookworm-6.1/" + name;
+  Trace t;
+  for (auto& r : read_jsonl(dir + "/records.jsonl")) {
+    std::string type = r.value("type", std::string());
+    if (type == "done") t.completed = true;
+    else if (type != "hello" && type != "phase") t.records.push_back(r);
+  }
+  for (int d = 0; d < disks; ++d) {
+    t.maps.push_back(fsfault::faults::TargetMap::load_file(dir + "/map-d" + std::to_string(d) + ".json"));
+    for (auto f : read_jsonl(dir + "/faults-d" + std::to_string(d) + ".jsonl")) {
+      f["disk"] = d;
+      t.faults.push_back(f);
+    }
+  }
+  return t;
+}
+
+std::vector<json*> events_of(Trace& t, const std::string& kind) {
+  std::vector<json*> out;
+  for (auto& r : t.records)
+    if (r.value("type", std::string()) == "event")
+      for (auto& n : r["mask_names"])
+        if (n == kind) out.push_back(&r);
+  return out;
+}
+
+std::string first_reason(const Outcome& o) { return o.reasons.empty() ? "" : o.reasons.front(); }
+
+}  // namespace
+
+TEST(JudgeCatalogue, MergeUnreadPassesAndFailsWhenNotMerged) {
+  Scenario s = catalogue("merge-unread");
+  Outcome ok = judge(s, recorded_dir("merge-unread"));
+  ASSERT_EQ(ok.verdict, Verdict::pass) << first_reason(ok);
+
+  Trace t = recorded_dir("merge-unread");  // the first event lost its later errors
+  (*events_of(t, "FS_ERROR")[0])["error_count"] = 1;
+  Outcome o = judge(s, t);
+  EXPECT_EQ(o.verdict, Verdict::fail);
+  EXPECT_TRUE(mentions(o, "error_count: expected 4, saw 1")) << first_reason(o);
+
+  t = recorded_dir("merge-unread");  // the last error's errno won instead of the first's
+  (*events_of(t, "FS_ERROR")[0])["error"] = 74;
+  EXPECT_TRUE(mentions(judge(s, t), "error: expected EIO (5), saw 74"));
+
+  t = recorded_dir("merge-unread");  // step value by label: two events were queued
+  for (auto& r : t.records)
+    if (r.value("label", std::string()) == "first-read") r["events"] = 2;
+  o = judge(s, t);
+  EXPECT_EQ(o.verdict, Verdict::fail);
+  EXPECT_TRUE(mentions(o, "step first-read: expected events 1, saw 2")) << first_reason(o);
+}
+
+TEST(JudgeCatalogue, AccountingPassesFailsOnSilentLossAcceptsVisibleLoss) {
+  Scenario s = catalogue("flood-accounting");
+  Outcome ok = judge(s, recorded_dir("flood-accounting"));
+  ASSERT_EQ(ok.verdict, Verdict::pass) << first_reason(ok);
+  bool noted = false;
+  for (auto& n : ok.notes) noted |= n.find("the filesystem counted 20 errors (0 -> 20), fanotify reported 20") != std::string::npos;
+  EXPECT_TRUE(noted);
+
+  Trace t = recorded_dir("flood-accounting");  // one error never reached an event
+  auto* e = events_of(t, "FS_ERROR")[0];
+  (*e)["error_count"] = (*e)["error_count"].get<long long>() - 1;
+  Outcome o = judge(s, t);
+  EXPECT_EQ(o.verdict, Verdict::fail);
+  EXPECT_TRUE(mentions(o, "1 error(s) vanished silently")) << first_reason(o);
+
+  // The same shortfall with a visible loss (FAN_Q_OVERFLOW) is accepted.
+  t.records.push_back(json{{"type", "event"}, {"mask_names", {"Q_OVERFLOW"}}, {"group", "default"}});
+  EXPECT_EQ(judge(s, t).verdict, Verdict::pass);
+
+  // ... and so is a 7.x "lost filesystem error report" line instead.
+  t.records.pop_back();
+  t.records.push_back(json{{"type", "kmsg"}, {"text", "vda: lost filesystem error report for type 1 error -5"}});
+  EXPECT_EQ(judge(s, t).verdict, Verdict::pass);
+
+  t = recorded_dir("flood-accounting");  // more reported than counted
+  (*events_of(t, "FS_ERROR")[0])["error_count"] = 100;
+  EXPECT_TRUE(mentions(judge(s, t), "more errors reported than counted"));
+
+  t = recorded_dir("flood-accounting");  // a counter that never moved proves nothing
+  for (auto& r : t.records)
+    if (r.value("label", std::string()) == "errors-after") r["value"] = "0\n";
+  EXPECT_TRUE(mentions(judge(s, t), "the counter did not move"));
+
+  t = recorded_dir("flood-accounting");  // the counter step is missing
+  std::erase_if(t.records, [](const json& r) { return r.value("label", std::string()) == "errors-before"; });
+  EXPECT_TRUE(mentions(judge(s, t), "accounting: no numeric value in step errors-before"));
+}
+
+TEST(JudgeCatalogue, RescueNeedsTheOverflowEvent) {
+  Scenario s = catalogue("rescue-queue-overflow");
+  Outcome ok = judge(s, recorded_dir("rescue-queue-overflow"));
+  ASSERT_EQ(ok.verdict, Verdict::pass) << first_reason(ok);
+
+  Trace t = recorded_dir("rescue-queue-overflow");  // the error was dropped silently
+  std::erase_if(t.records, [](const json& r) {
+    return r.value("type", std::string()) == "event" && r["mask_names"].dump().find("Q_OVERFLOW") != std::string::npos;
+  });
+  Outcome o = judge(s, t);
+  EXPECT_EQ(o.verdict, Verdict::fail);
+  EXPECT_TRUE(mentions(o, "event Q_OVERFLOW: expected count 1, saw 0")) << first_reason(o);
+
+  t = recorded_dir("rescue-queue-overflow");  // the error bypassed the full queue
+  json extra = *events_of(t, "FS_ERROR")[0];
+  t.records.push_back(extra);
+  EXPECT_TRUE(mentions(judge(s, t), "event FS_ERROR: expected count 1, saw 2"));
+}
+
+TEST(JudgeCatalogue, IsolationFailsWhenErrorsMergeAcrossFilesystems) {
+  Scenario s = catalogue("isolation-two-disks");
+  Outcome ok = judge(s, recorded_dir("isolation-two-disks", 2));
+  ASSERT_EQ(ok.verdict, Verdict::pass) << first_reason(ok);
+
+  // A kernel merging across fsids: one event for both disks, count 4.
+  Trace t = recorded_dir("isolation-two-disks", 2);
+  auto evs = events_of(t, "FS_ERROR");
+  ASSERT_EQ(evs.size(), 2u);
+  json* d0 = (*evs[0])["disk"] == 0 ? evs[0] : evs[1];
+  json* d1 = d0 == evs[0] ? evs[1] : evs[0];
+  (*d0)["error_count"] = 4;
+  (*d1)["type"] = "dropped";
+  Outcome o = judge(s, t);
+  EXPECT_EQ(o.verdict, Verdict::fail);
+  EXPECT_TRUE(mentions(o, "event FS_ERROR on disk 1: expected count 1, saw 0")) << first_reason(o);
+  EXPECT_TRUE(mentions(o, "expected sum of error_count 3, saw 4")) << first_reason(o);
+
+  // 7.x: disk 0's burst split over two events by the fserror workqueue (seen
+  // once on 7.2.13) is not a cross-fsid merge: still a pass.
+  t = recorded_dir("isolation-two-disks", 2);
+  evs = events_of(t, "FS_ERROR");
+  d0 = (*evs[0])["disk"] == 0 ? evs[0] : evs[1];
+  (*d0)["error_count"] = 1;
+  json second = *d0;
+  second["error"] = 74;
+  second["error_count"] = 2;
+  second["ino"] = 70;
+  t.records.push_back(second);
+  Outcome split = judge(s, t);
+  EXPECT_EQ(split.verdict, Verdict::pass) << first_reason(split);
+
+  // The right count but disk 1's handle on disk 0's event.
+  t = recorded_dir("isolation-two-disks", 2);
+  evs = events_of(t, "FS_ERROR");
+  d0 = (*evs[0])["disk"] == 0 ? evs[0] : evs[1];
+  (*d0)["ino"] = 99;
+  EXPECT_TRUE(mentions(judge(s, t), "fid: expected inode:/data/f1"));
+}

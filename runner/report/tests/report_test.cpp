@@ -1,0 +1,81 @@
+#include "runner/report/report.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+using namespace fsfault::vm;
+
+namespace {
+std::vector<Result> sample() {
+  std::vector<Result> r(4);
+  r[0].name = "ext4/a";
+  r[0].outcome.verdict = Verdict::pass;
+  r[0].outcome.seconds = 1.5;
+  r[1].name = "ext4/b";
+  r[1].outcome.verdict = Verdict::fail;
+  r[1].outcome.reasons = {"error: expected EIO (5), saw 117 <&>"};
+  r[2].name = "xfs/c";
+  r[2].outcome.verdict = Verdict::skip;
+  r[2].outcome.reasons = {"kernel 6.1.0 does not satisfy >=7.0"};
+  r[3].name = "xfs/d#1";
+  r[3].outcome.verdict = Verdict::timeout;
+  r[3].outcome.reasons = {"guest did not finish before the timeout"};
+  return r;
+}
+}  // namespace
+
+TEST(Ktap, Format) {
+  std::string k = ktap(sample());
+  EXPECT_EQ(k.rfind("KTAP version 1\n1..4\n", 0), 0u);
+  EXPECT_NE(k.find("ok 1 ext4/a\n"), std::string::npos);
+  EXPECT_NE(k.find("# ext4/b: error: expected EIO (5), saw 117 <&>\nnot ok 2 ext4/b\n"), std::string::npos);
+  EXPECT_NE(k.find("ok 3 xfs/c # SKIP kernel 6.1.0 does not satisfy >=7.0\n"), std::string::npos);
+  EXPECT_NE(k.find("not ok 4 xfs/d_1 # TIMEOUT\n"), std::string::npos);
+}
+
+TEST(Junit, Format) {
+  std::string j = junit(sample());
+  EXPECT_NE(j.find("tests=\"4\" failures=\"1\" errors=\"1\" skipped=\"1\""), std::string::npos);
+  EXPECT_NE(j.find("<testcase classname=\"ext4\" name=\"ext4/a\" file=\"\" time=\"1.500\"/>"), std::string::npos);
+  EXPECT_NE(j.find("<failure message=\"error: expected EIO (5), saw 117 &lt;&amp;&gt;\">"), std::string::npos);
+  EXPECT_NE(j.find("<skipped message=\"kernel 6.1.0 does not satisfy &gt;=7.0\"/>"), std::string::npos);
+  EXPECT_NE(j.find("<error type=\"timeout\""), std::string::npos);
+  EXPECT_NE(j.find("</testsuites>"), std::string::npos);
+}
+
+TEST(Shard, PartitionIsDisjointCompleteAndStable) {
+  std::vector<std::string> names;
+  for (int i = 0; i < 37; ++i) names.push_back("s/" + std::to_string(i * 7919 % 101));
+  for (int n = 1; n <= 6; ++n) {
+    std::multiset<std::string> seen;
+    size_t mn = 1000, mx = 0;
+    for (int k = 1; k <= n; ++k) {
+      auto part = select_shard(names, Shard{k, n});
+      auto again = select_shard(std::vector<std::string>(names.rbegin(), names.rend()), Shard{k, n});
+      EXPECT_EQ(part, again) << "order of discovery must not matter";
+      seen.insert(part.begin(), part.end());
+      mn = std::min(mn, part.size());
+      mx = std::max(mx, part.size());
+    }
+    EXPECT_EQ(seen, std::multiset<std::string>(names.begin(), names.end())) << "n=" << n;
+    EXPECT_LE(mx - mn, 1u) << "balanced";
+  }
+}
+
+TEST(Shard, Parse) {
+  EXPECT_EQ(parse_shard("2/4").k, 2);
+  EXPECT_EQ(parse_shard("2/4").n, 4);
+  EXPECT_THROW(parse_shard("0/4"), std::runtime_error);
+  EXPECT_THROW(parse_shard("5/4"), std::runtime_error);
+  EXPECT_THROW(parse_shard("x"), std::runtime_error);
+  EXPECT_THROW(parse_shard("1/2x"), std::runtime_error);
+}
+
+TEST(Filter, Globs) {
+  EXPECT_TRUE(name_matches("", "ext4/a"));
+  EXPECT_TRUE(name_matches("ext4/*", "ext4/a"));
+  EXPECT_FALSE(name_matches("xfs/*", "ext4/a"));
+  EXPECT_TRUE(name_matches("xfs/*,ext4/a", "ext4/a"));
+  EXPECT_TRUE(name_matches("eio", "ext4/eio-inode-read"));
+}

@@ -1,0 +1,228 @@
+#include "runner/repro/repro.h"
+
+#include "faults/fault_log.h"
+#include "runner/judge/judge.h"
+#include "base/files.h"
+#include "base/sha256.h"
+
+#include <toml++/toml.h>
+
+#include <filesystem>
+#include <map>
+#include <regex>
+#include <sstream>
+
+namespace fsfault::vm {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Plain file operations only, so that any ext4 or xfs image with /data works. Every step may
+// fail (that is the point); without [[expect]] tables the verdict only says the guest finished.
+const char* const kStandardIo = R"([
+  { do = "repeat", times = 5, steps = [
+    { do = "stat", path = "/data/f1" },
+    { do = "read", path = "/data/f1" },
+    { do = "create", path = "/data", count = 20 },
+    { do = "readdir", path = "/data" },
+    { do = "write", path = "/data/w", bytes = 65536, fsync = true },
+    { do = "drop-caches" } ] },
+])";
+
+// ext4's error counter of disk 0 (/dev/vda): es->s_error_count, shown by ext4_attr_show()
+// (fs/ext4/sysfs.c, attr_pointer_u32 "errors_count"). No such file on xfs: the step records
+// ENOENT and the report says n/a.
+json read_errors_count(const char* label) {
+  return json{{"do", "read-file"}, {"path", "/sys/fs/ext4/vda/errors_count"}, {"label", label}};
+}
+
+// errors=continue folds counted errors into es->s_error_count from s_error_work
+// (fs/ext4/super.c flush_stashed_error_work -> ext4_update_super), not synchronously: give it a
+// moment before the second read, as ext4/flood-accounting does.
+json counter_settle() { return json{{"do", "sleep"}, {"ms", 500}}; }
+
+std::string toml_error(const toml::parse_error& e, const std::string& file) {
+  std::ostringstream os;
+  os << file << ":" << e.source().begin.line << ":" << e.source().begin.column << ": " << e.description();
+  return os.str();
+}
+
+}  // namespace
+
+bool is_shell_workload(const std::string& path) {
+  if (fs::path(path).extension() == ".sh") return true;
+  return base::read_file(path).starts_with("#!");
+}
+
+Scenario repro_scenario(const std::string& schedule_text, const std::string& schedule_path, const std::string& image,
+                        std::optional<std::uint64_t> seed, const std::string& workload) {
+  // The schedule alone first: its errors then carry its own line numbers.
+  try {
+    (void)toml::parse(schedule_text, schedule_path);
+  } catch (const toml::parse_error& e) {
+    throw std::runtime_error(toml_error(e, schedule_path));
+  }
+  std::string body = kStandardIo, file_table;
+  bool framed = true;
+  if (!workload.empty() && is_shell_workload(workload)) {
+    if (fs::file_size(workload) > kMaxShippedBytes)
+      throw std::runtime_error(workload + ": a script workload is limited to " + std::to_string(kMaxShippedBytes) +
+                               " bytes");
+    // $1 and the working directory are disk 0's mountpoint (guest_plan(): /mnt/d0).
+    body = std::string("[ { do = \"exec\", label = \"workload\", cwd = \"/mnt/d0\", argv = [\"") + kReproScriptDst +
+           "\", \"/mnt/d0\"] } ]";
+    file_table = "\n[[file]]\nsrc = " + toml_value(fs::absolute(workload).string()) + "\ndst = \"" + kReproScriptDst +
+                 "\"\nmode = 0o755\n";
+  } else if (!workload.empty()) {
+    toml::table t;
+    try {
+      t = toml::parse_file(workload);
+    } catch (const toml::parse_error& e) {
+      throw std::runtime_error(toml_error(e, workload));
+    }
+    auto* st = t["step"].as_array();
+    if (!st) throw std::runtime_error(workload + ": no step = [...] array (nor a shell script: .sh or #!)");
+    std::ostringstream os;
+    os << *st;
+    body = os.str();
+    framed = false;
+  }
+  // A schedule is a scenario without steps or disks: its top-level keys (seed) and [[rule]]
+  // tables follow the name and the steps unchanged; the disk and the file come last.
+  std::string doc = "name = \"repro/" + fs::path(schedule_path).stem().string() + "\"\nstep = " + body + "\n";
+  doc += schedule_text + "\n\n[[disk]]\nimage = " + toml_value(image) + "\n" + file_table;
+  Scenario s = parse_scenario_text(doc, schedule_path);
+  s.file = fs::absolute(schedule_path).string();
+  if (seed) s.seed = *seed;
+  json steps = json::array();
+  if (framed) {
+    steps.push_back(json{{"do", "watch"}});
+    steps.push_back(read_errors_count("errors-before"));
+    steps.push_back(json{{"do", "drop-caches"}});
+    steps.push_back(json{{"do", "phase"}, {"name", "armed"}});
+  } else {
+    steps.push_back(read_errors_count("errors-before"));
+  }
+  for (auto& st : s.steps) steps.push_back(st);
+  if (framed) steps.push_back(json{{"do", "read-events"}, {"timeout_ms", 3000}, {"settle_ms", 500}, {"min", 0}});
+  steps.push_back(counter_settle());
+  steps.push_back(read_errors_count("errors-after"));
+  // Events queued while the counter settled.
+  if (framed) steps.push_back(json{{"do", "read-events"}, {"timeout_ms", 500}, {"settle_ms", 200}, {"min", 0}});
+  s.steps = steps;
+  return s;
+}
+
+FloodCounts count_flood(const std::string& dir) {
+  FloodCounts c;
+  std::optional<long long> first_event_guest, phase_guest, phase_rtt;
+  std::string phase_name;
+  for (auto& r : read_jsonl(dir + "/records.jsonl")) {
+    if (!r.is_object()) continue;
+    std::string type = r.value("type", std::string());
+    if (type == "event") {
+      for (auto& m : r.value("mask_names", json::array())) {
+        if (m == "FS_ERROR") {
+          ++c.fs_error_events;
+          c.error_count_sum += r.value("error_count", 0LL);
+        }
+        if (m == "Q_OVERFLOW") ++c.overflow_events;
+      }
+    } else if (type == "kmsg" && r.value("text", std::string()).find("lost filesystem error report") != std::string::npos) {
+      // fs/fserror.c (7.0+) logs one line per report it had to drop (design.md §5).
+      ++c.lost_reports;
+    } else if (type == "first-event") {
+      long long t = r.value("t_ms", 0LL);
+      if (!first_event_guest || t < *first_event_guest) first_event_guest = t;
+    } else if (type == "phase" && !phase_guest) {
+      phase_guest = r.value("t_ms", 0LL);
+      phase_name = r.value("name", std::string());
+    } else if (type == "step" && r.value("do", std::string()) == "phase" && !phase_rtt) {
+      phase_rtt = r.value("ms", 0LL);
+    } else if (type == "step" && r.value("ok", false) && r.contains("label")) {
+      std::string label = r.value("label", std::string());
+      if (label != "errors-before" && label != "errors-after") continue;
+      try {
+        (label == "errors-before" ? c.errors_before : c.errors_after) = std::stoll(r.value("value", std::string()));
+      } catch (const std::exception&) {
+      }
+    }
+  }
+  try {
+    c.fs = json::parse(base::read_file(dir + "/map-d0.json")).value("fs", std::string());
+  } catch (const std::exception&) {
+  }
+  if (c.fs != "ext4") c.errors_before = c.errors_after = std::nullopt;
+
+  base::Sha256 digest;  // of the fault logs without times: same schedule, seed and workload -> same digest
+  std::optional<long long> first_fault_host;
+  // runner.log: host ms since the scenario started (vm.cpp).
+  std::map<int, long long> spawned;
+  std::optional<long long> servers_up, phase_host;
+  try {
+    std::istringstream log(base::read_file(dir + "/runner.log"));
+    static const std::regex spawn_re(R"(^server for disk (\d+) started at (\d+) ms)");
+    static const std::regex up_re(R"(^servers up after (\d+) ms)");
+    static const std::regex phase_re(R"(^phase (.*) at (\d+) ms: )");
+    std::string line;
+    std::smatch m;
+    while (std::getline(log, line)) {
+      if (std::regex_search(line, m, spawn_re)) spawned[std::stoi(m[1])] = std::stoll(m[2]);
+      else if (std::regex_search(line, m, up_re)) servers_up = std::stoll(m[1]);
+      else if (std::regex_search(line, m, phase_re) && !phase_host && m[1] == phase_name) phase_host = std::stoll(m[2]);
+    }
+  } catch (const std::exception&) {
+  }
+  for (int d = 0; base::exists(dir + "/faults-d" + std::to_string(d) + ".jsonl"); ++d) {
+    std::istringstream in(base::read_file(dir + "/faults-d" + std::to_string(d) + ".jsonl"));
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.empty()) continue;
+      ++c.faults_fired;
+      json j = json::parse(line, nullptr, false);
+      if (j.is_object() && spawned.count(d) && j.contains("t_ms") && j["t_ms"].is_number()) {
+        long long t = spawned[d] + j["t_ms"].get<long long>();
+        if (!first_fault_host || t < *first_fault_host) first_fault_host = t;
+      }
+      // Without t_ms and req: req numbers every request the server saw, including the kernel's
+      // background writeback before the workload, whose count varies from boot to boot.
+      j = json::parse(faults::FaultLog::without_time(line), nullptr, false);
+      if (j.is_object()) j.erase("req");
+      digest.update(std::to_string(d) + ":" + j.dump() + "\n");
+    }
+  }
+  c.fault_log_digest = digest.hex_finish();
+  if (first_fault_host && first_event_guest && phase_guest && phase_host) {
+    long long event_host = *phase_host + (*first_event_guest - *phase_guest);
+    c.first_fault_to_event_ms = event_host - *first_fault_host;
+    long long startup = servers_up && spawned.count(0) ? std::max(0LL, *servers_up - spawned.begin()->second) : 0;
+    c.first_fault_to_event_slack_ms = startup + phase_rtt.value_or(0);
+  }
+  return c;
+}
+
+std::string flood_report(const FloodCounts& c) {
+  std::ostringstream os;
+  os << "faults injected:            " << c.faults_fired << " (fault log lines)\n";
+  os << "errors the kernel counted:  ";
+  if (c.errors_before && c.errors_after)
+    os << (*c.errors_after - *c.errors_before) << " (ext4 errors_count " << *c.errors_before << " -> "
+       << *c.errors_after << ")\n";
+  else
+    os << "n/a (" << (c.fs == "ext4" ? "errors_count unreadable" : (c.fs.empty() ? "unknown fs" : c.fs) + " has no error counter") << ")\n";
+  os << "FS_ERROR events received:   " << c.fs_error_events << "\n";
+  os << "sum of error_count:         " << c.error_count_sum << "\n";
+  os << "overflows (Q_OVERFLOW):     " << c.overflow_events << "\n";
+  os << "lost reports (kernel log):  " << c.lost_reports << " (\"lost filesystem error report\", 7.0+)\n";
+  os << "first fault -> first event: ";
+  if (c.first_fault_to_event_ms)
+    os << *c.first_fault_to_event_ms << " ms (host clock; the true value may be up to "
+       << c.first_fault_to_event_slack_ms << " ms less)\n";
+  else
+    os << "n/a (no fault, no event, or no phase to align the clocks)\n";
+  os << "fault log digest:           " << c.fault_log_digest << " (without t_ms and req)\n";
+  return os.str();
+}
+
+}  // namespace fsfault::vm

@@ -1,0 +1,65 @@
+// `fsfault repro`: a schedule + seed + image + a workload, run as a one-scenario catalogue; then
+// the error-flood accounting read back from the artifacts (design.md §2, docs/vm-test.md).
+#pragma once
+
+#include "runner/scenario/scenario.h"
+
+#include <optional>
+#include <string>
+
+namespace fsfault::vm {
+
+// The standard workload's I/O (docs/vm-test.md, "fsfault repro"): five rounds of metadata and
+// data I/O on /data. repro_scenario() frames it (watch, counters, phase "armed", read-events).
+extern const char* const kReproWorkload;
+
+// Where a shell-script workload is shipped in the guest ([[file]] dst).
+inline constexpr const char* kReproScriptDst = "/fsfault/workload.sh";
+
+// True when FILE is a shell script: ".sh", or a first line starting with "#!".
+bool is_shell_workload(const std::string& path);
+
+// A scenario named "repro/<schedule stem>" on one disk of `image`, with the schedule's seed and
+// [[rule]] tables, `seed` overriding the schedule's. `workload` is "" (the standard workload), a
+// TOML file whose step = [...] replaces the standard steps, or a shell script (is_shell_workload)
+// shipped as a [[file]] and run by `exec` in the armed phase. Every variant reads ext4's
+// errors_count of disk 0 first and last (labels "errors-before", "errors-after"; ENOENT on xfs).
+Scenario repro_scenario(const std::string& schedule_text, const std::string& schedule_path, const std::string& image,
+                        std::optional<std::uint64_t> seed, const std::string& workload = "");
+
+struct FloodCounts {
+  long long faults_fired = 0;     // fault log lines
+  long long fs_error_events = 0;  // FAN_FS_ERROR events read
+  long long error_count_sum = 0;  // sum of their error_count
+  long long overflow_events = 0;  // FAN_Q_OVERFLOW events read
+  long long lost_reports = 0;     // "lost filesystem error report" kernel log lines (7.0+)
+  std::string fs;                 // disk 0's filesystem, from map-d0.json
+  // ext4's errors_count before and after (steps "errors-before"/"errors-after"); unset when the
+  // fs is not ext4 or a read failed.
+  std::optional<long long> errors_before, errors_after;
+  // First fault -> first event, in ms, and how much smaller it may truly be (see count_flood).
+  std::optional<long long> first_fault_to_event_ms;
+  long long first_fault_to_event_slack_ms = 0;
+  std::string fault_log_digest;  // hash of the fault log without t_ms and req: same faults, same digest
+};
+
+// Counts from a scenario's artifact directory (records.jsonl, faults-d*.jsonl, map-d0.json,
+// runner.log).
+//
+// First fault -> first event is taken on the host's monotonic clock:
+//   first fault = the server's spawn time (runner.log "server for disk N started at T ms") plus
+//                 the fault log's t_ms (ms since the server's engine started, which is at or
+//                 after the spawn: the estimate is early by at most the server's start-up, up to
+//                 "servers up after T ms");
+//   first event = the guest's "first-event" record (a harness thread that polls the fanotify fd
+//                 and notes when the queue first holds an event) mapped from the guest's clock
+//                 to the host's at the first phase: the guest's phase record t_ms ↔ the runner's
+//                 "phase NAME at T ms" (logged once every server acknowledged, at most the phase
+//                 step's round trip after the guest sent it: the estimate is late by up to that).
+// So the true interval lies in [value - slack, value]; slack = start-up + phase round trip.
+FloodCounts count_flood(const std::string& artifact_dir);
+
+// The human report `fsfault repro` prints, one fact per line.
+std::string flood_report(const FloodCounts& c);
+
+}  // namespace fsfault::vm

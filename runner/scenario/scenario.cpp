@@ -1,0 +1,366 @@
+#include "runner/scenario/scenario.h"
+
+#include "base/base64.h"
+#include "base/files.h"
+
+#include <toml++/toml.h>
+
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+
+namespace fsfault::vm {
+
+namespace {
+
+json to_json(const toml::node& n) {
+  if (auto t = n.as_table()) {
+    json o = json::object();
+    for (auto&& [k, v] : *t) o[std::string(k.str())] = to_json(v);
+    return o;
+  }
+  if (auto a = n.as_array()) {
+    json o = json::array();
+    for (auto&& v : *a) o.push_back(to_json(v));
+    return o;
+  }
+  if (auto s = n.as_string()) return s->get();
+  if (auto i = n.as_integer()) return i->get();
+  if (auto f = n.as_floating_point()) return f->get();
+  if (auto b = n.as_boolean()) return b->get();
+  return nullptr;  // dates/times have no meaning in a scenario
+}
+
+std::string quote(const std::string& s) {
+  std::string o = "\"";
+  for (char c : s) {
+    switch (c) {
+      case '"': o += "\\\""; break;
+      case '\\': o += "\\\\"; break;
+      case '\n': o += "\\n"; break;
+      case '\t': o += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char b[8];
+          snprintf(b, sizeof b, "\\u%04x", c);
+          o += b;
+        } else {
+          o += c;
+        }
+    }
+  }
+  return o + "\"";
+}
+
+bool bare_key(const std::string& k) {
+  if (k.empty()) return false;
+  for (char c : k)
+    if (!(isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-')) return false;
+  return true;
+}
+
+std::runtime_error error_at(const std::string& file, const toml::node& where, const std::string& why) {
+  std::ostringstream os;
+  os << file << ":" << where.source().begin.line << ":" << where.source().begin.column << ": " << why;
+  return std::runtime_error(os.str());
+}
+
+// Where a shipped file may not go: the harness mounts proc, sysfs and devtmpfs over these, and
+// the disks on /mnt/dN after the files are written (a file there would be hidden).
+bool reserved_guest_path(const std::string& dst) {
+  for (const char* p : {"/proc", "/sys", "/dev", "/mnt"})
+    if (dst == p || dst.rfind(std::string(p) + "/", 0) == 0) return true;
+  return dst == "/init";  // the harness itself
+}
+
+// One [[file]] table: src must exist now (the error names the scenario file, not the guest).
+FileSpec parse_file_entry(const toml::table& ft, const std::string& file, std::uintmax_t& total) {
+  namespace fs = std::filesystem;
+  for (auto&& [k, v] : ft)
+    if (k != "src" && k != "dst" && k != "mode")
+      throw error_at(file, v, "[[file]] has no key '" + std::string(k.str()) + "' (src, dst, mode)");
+  auto str = [&](const char* key) {
+    const toml::node* n = ft.get(key);
+    if (!n) throw error_at(file, ft, std::string("[[file]] needs ") + key + " = \"...\"");
+    if (!n->is_string() || n->as_string()->get().empty())
+      throw error_at(file, *n, std::string("[[file]] ") + key + " must be a non-empty string");
+    return std::pair<std::string, const toml::node*>(n->as_string()->get(), n);
+  };
+  FileSpec f;
+  auto [src, src_node] = str("src");
+  auto [dst, dst_node] = str("dst");
+  f.src = src;
+  f.dst = dst;
+  fs::path p(src);
+  if (p.is_relative()) p = fs::path(file).parent_path() / p;
+  f.host_path = p.lexically_normal().string();
+  std::error_code ec;
+  auto st = fs::status(f.host_path, ec);
+  if (ec || !fs::exists(st))
+    throw error_at(file, *src_node, "[[file]] src " + f.host_path + ": no such file");
+  if (!fs::is_regular_file(st)) throw error_at(file, *src_node, "[[file]] src " + f.host_path + ": not a regular file");
+  f.bytes = fs::file_size(f.host_path, ec);
+  if (ec) throw error_at(file, *src_node, "[[file]] src " + f.host_path + ": " + ec.message());
+  total += f.bytes;
+  if (total > kMaxShippedBytes)
+    throw error_at(file, *src_node, "[[file]] src " + f.host_path + " (" + std::to_string(f.bytes) +
+                                        " bytes): the scenario's files exceed " + std::to_string(kMaxShippedBytes) +
+                                        " bytes in total (they travel base64-encoded in the plan)");
+  if (dst[0] != '/' || dst.back() == '/' || dst.find("/../") != std::string::npos ||
+      dst.find("/./") != std::string::npos || dst.ends_with("/..") || dst.ends_with("/.") ||
+      dst.find('\0') != std::string::npos)
+    throw error_at(file, *dst_node, "[[file]] dst must be an absolute file path without . or .., got '" + dst + "'");
+  if (reserved_guest_path(dst))
+    throw error_at(file, *dst_node, "[[file]] dst " + dst + " is reserved in the guest (/proc, /sys, /dev, /mnt, /init)");
+  if (const toml::node* m = ft.get("mode")) {
+    auto* i = m->as_integer();
+    if (!i || i->get() < 0 || i->get() > 07777)
+      throw error_at(file, *m, "[[file]] mode must be an integer from 0 to 0o7777, e.g. 0o755");
+    f.mode = static_cast<int>(i->get());
+  }
+  return f;
+}
+
+}  // namespace
+
+
+std::string toml_value(const json& v) {
+  switch (v.type()) {
+    case json::value_t::string: return quote(v.get<std::string>());
+    case json::value_t::boolean: return v.get<bool>() ? "true" : "false";
+    case json::value_t::number_integer: return std::to_string(v.get<long long>());
+    case json::value_t::number_unsigned: return std::to_string(v.get<unsigned long long>());
+    case json::value_t::number_float: {
+      std::ostringstream os;
+      os.precision(17);
+      os << v.get<double>();
+      std::string s = os.str();
+      if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
+      return s;
+    }
+    case json::value_t::array: {
+      std::string o = "[";
+      bool first = true;
+      for (auto& e : v) {
+        o += (first ? "" : ", ") + toml_value(e);
+        first = false;
+      }
+      return o + "]";
+    }
+    case json::value_t::object: {
+      std::string o = "{ ";
+      bool first = true;
+      for (auto& [k, e] : v.items()) {
+        o += (first ? "" : ", ") + (bare_key(k) ? k : quote(k)) + " = " + toml_value(e);
+        first = false;
+      }
+      return o + (first ? "}" : " }");
+    }
+    default: return "\"\"";
+  }
+}
+
+Scenario parse_scenario_text(const std::string& text, const std::string& file) {
+  toml::table t;
+  try {
+    t = toml::parse(text, file);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream os;
+    os << file << ":" << e.source().begin.line << ": " << e.description();
+    throw std::runtime_error(os.str());
+  }
+  // Arrays of tables ([[expect]], [[rule]], [[disk]], step = [ {...} ]) must
+  // be exactly that: `expect = "x"` used to be accepted and judged as nothing
+  // (a scenario whose expectations vanish cannot fail). Name file:line:col.
+  for (const char* key : {"expect", "rule", "disk", "step", "file"}) {
+    const toml::node* n = t.get(key);
+    if (!n) continue;
+    auto at = [&](const toml::node& where, const std::string& why) { return error_at(file, where, why); };
+    const toml::array* a = n->as_array();
+    if (!a) throw at(*n, std::string(key) + " must be an array of tables ([[" + key + "]] or " + key + " = [ { ... } ])");
+    for (auto&& e : *a)
+      if (!e.is_table()) throw at(e, std::string("every ") + key + " entry must be a table");
+  }
+  Scenario s;
+  s.file = file;
+  if (const toml::array* fa = t["file"].as_array()) {
+    std::uintmax_t total = 0;
+    for (auto&& e : *fa) {
+      s.files.push_back(parse_file_entry(*e.as_table(), file, total));
+      for (size_t i = 0; i + 1 < s.files.size(); ++i)
+        if (s.files[i].dst == s.files.back().dst)
+          throw error_at(file, *e.as_table()->get("dst"), "[[file]] dst " + s.files.back().dst + " given twice");
+    }
+  }
+  json j = to_json(t);
+  auto bad = [&](const std::string& why) { return std::runtime_error(file + ": " + why); };
+  // A value of the wrong type (name = 1, mount = "x", disk = "0", ...) makes
+  // nlohmann throw type_error: report it like every other mistake, with the
+  // file name (found by fuzzing). dump() rejects invalid UTF-8 here rather
+  // than when the plan is sent to the guest.
+  try {
+    (void)j.dump();
+  if (!j.contains("name") || !j["name"].is_string()) throw bad("missing name");
+  s.name = j["name"];
+  s.description = j.value("description", std::string());
+  s.kernel = j.value("kernel", std::string());
+  // Schedules take a non-negative seed; -9 would wrap to a 64-bit value that
+  // TOML cannot hold in the generated schedule (found by fuzzing).
+  if (j.contains("seed") && !(j["seed"].is_number_integer() && j["seed"].get<long long>() >= 0))
+    throw bad("seed must be a non-negative integer");
+  s.seed = j.value("seed", 0ULL);
+  s.timeout_s = j.value("timeout", 0);
+  if (j.contains("skip")) s.skip = j["skip"].get<std::string>();
+  if (j.contains("modules"))
+    for (auto& m : j["modules"]) s.modules.push_back(m.get<std::string>());
+  if (j.contains("step")) {
+    if (!j["step"].is_array()) throw bad("step must be an array of inline tables");
+    s.steps = j["step"];
+    for (auto& st : s.steps)
+      if (!st.is_object() || !st.contains("do")) throw bad("every step needs do = \"...\"");
+  }
+  if (j.contains("disk"))
+    for (auto& d : j["disk"]) {
+      DiskSpec ds;
+      if (!d.contains("image")) throw bad("[[disk]] needs image");
+      ds.image = d["image"];
+      if (d.contains("mount")) {
+        if (d["mount"].is_boolean()) {
+          ds.mount = d["mount"];
+        } else {
+          ds.fs = d["mount"].value("fs", std::string());
+          ds.options = d["mount"].value("options", std::string());
+          ds.mount = d["mount"].value("auto", true);
+        }
+      }
+      s.disks.push_back(ds);
+    }
+  // guest_plan() names disks /dev/vda../dev/vdz (found by fuzzing: a 27th disk
+  // became "/dev/vd\x7b", the 32nd invalid UTF-8).
+  if (s.disks.size() > 26) throw bad("at most 26 [[disk]] tables");
+  if (j.contains("rule"))
+    for (auto& r : j["rule"]) {
+      int disk = r.value("disk", 0);
+      if (disk < 0 || disk >= static_cast<int>(s.disks.size())) throw bad("rule names a disk that does not exist");
+      s.rules.push_back(r);
+    }
+  if (j.contains("expect"))
+    for (auto& e : j["expect"]) s.expects.push_back(e);
+  } catch (const json::exception& e) {
+    throw bad(std::string("malformed value: ") + e.what());
+  }
+  return s;
+}
+
+Scenario load_scenario(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot open");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_scenario_text(ss.str(), path);
+}
+
+json guest_plan(const Scenario& s) {
+  json disks = json::array();
+  json steps = json::array();
+  for (size_t i = 0; i < s.disks.size(); ++i) {
+    std::string dev = "/dev/vd" + std::string(1, static_cast<char>('a' + i));
+    disks.push_back(json{{"dev", dev},
+                         {"mountpoint", "/mnt/d" + std::to_string(i)},
+                         {"fs", s.disks[i].fs.empty() ? "ext4" : s.disks[i].fs},
+                         {"options", s.disks[i].options}});
+    if (s.disks[i].mount) steps.push_back(json{{"do", "mount"}, {"disk", i}, {"implicit", true}});
+  }
+  for (auto& st : s.steps) steps.push_back(st);
+  json files = json::array();
+  std::uintmax_t total = 0;
+  for (auto& f : s.files) {
+    std::string data;
+    try {
+      data = base::read_file(f.host_path);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(s.file + ": [[file]] src: " + e.what());
+    }
+    total += data.size();
+    if (total > kMaxShippedBytes)
+      throw std::runtime_error(s.file + ": [[file]] src " + f.host_path + " grew past the " +
+                               std::to_string(kMaxShippedBytes) + "-byte limit for a scenario's files");
+    int mode = f.mode;
+    if (mode < 0) {
+      struct stat st {};
+      mode = ::stat(f.host_path.c_str(), &st) == 0 ? static_cast<int>(st.st_mode & 07777) : 0644;
+    }
+    files.push_back(json{{"dst", f.dst}, {"mode", mode}, {"bytes", data.size()}, {"base64", base::base64_encode(data)}});
+  }
+  return json{{"type", "scenario"}, {"name", s.name}, {"disks", disks}, {"files", files}, {"steps", steps}};
+}
+
+std::string schedule_toml(const Scenario& s, int disk) {
+  std::string o = "# generated by fsfault vm-test from " + s.file + "\n";
+  o += "seed = " + std::to_string(s.seed) + "\n";
+  for (auto& r : s.rules) {
+    if (r.value("disk", 0) != disk) continue;
+    o += "\n[[rule]]\n";
+    for (auto& [k, v] : r.items()) {
+      if (k == "disk") continue;
+      o += (bare_key(k) ? k : quote(k)) + " = " + toml_value(v) + "\n";  // quoted: found by fuzzing
+    }
+  }
+  return o;
+}
+
+std::string KernelVersion::str() const {
+  return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch);
+}
+
+KernelVersion parse_kernel_version(const std::string& s) {
+  KernelVersion v;
+  // Prefer Debian's real upstream version ("... Debian 6.1.176-1 ...") over
+  // the ABI-name release "6.1.0-50-cloud-amd64".
+  std::smatch m;
+  static const std::regex deb(R"(Debian (\d+)\.(\d+)(?:\.(\d+))?)");
+  static const std::regex lead(R"(^\s*(\d+)\.(\d+)(?:\.(\d+))?)");
+  if (std::regex_search(s, m, deb) || std::regex_search(s, m, lead)) {
+    try {
+      v.major = std::stoi(m[1]);
+      v.minor = std::stoi(m[2]);
+      v.patch = m[3].matched ? std::stoi(m[3]) : 0;
+    } catch (const std::out_of_range&) {
+      return KernelVersion{};  // "99999999999.1": not a version (found by fuzzing)
+    }
+  }
+  return v;
+}
+
+std::optional<std::string> kernel_gate(const std::string& gate, const KernelVersion& v) {
+  if (gate.empty()) return std::nullopt;
+  if (!v.known()) return std::nullopt;  // unknown version: run, let the judge see
+  std::stringstream ss(gate);
+  std::string clause;
+  while (std::getline(ss, clause, ',')) {
+    size_t b = clause.find_first_not_of(' ');
+    if (b == std::string::npos) continue;
+    clause = clause.substr(b);
+    std::string op;
+    while (!clause.empty() && (clause[0] == '<' || clause[0] == '>' || clause[0] == '=' || clause[0] == '!')) {
+      op += clause[0];
+      clause.erase(0, 1);
+    }
+    if (op.empty()) op = ">=";
+    KernelVersion w = parse_kernel_version(clause);
+    if (!w.known()) throw std::runtime_error("bad kernel gate: " + gate);
+    auto tup = [](const KernelVersion& k) { return std::tuple(k.major, k.minor, k.patch); };
+    auto a = tup(v), b2 = tup(w);
+    bool ok = op == ">=" ? a >= b2 : op == ">" ? a > b2 : op == "<=" ? a <= b2 : op == "<" ? a < b2
+            : op == "!=" ? a != b2 : a == b2;
+    if (!ok) return "kernel " + v.str() + " does not satisfy " + gate;
+  }
+  return std::nullopt;
+}
+
+}  // namespace fsfault::vm

@@ -15,7 +15,7 @@ FILTER ?=
 ACCEL ?=
 VM_FLAGS := $(if $(KERNEL),--kernel $(KERNEL)) $(if $(FILTER),--filter '$(FILTER)') $(if $(ACCEL),--accel $(ACCEL))
 
-.PHONY: all build deps ensure-deps test vm-test bench fuzz clean
+.PHONY: all build deps ensure-deps test vm-test bench fuzz lint clean
 
 all: build
 
@@ -36,6 +36,10 @@ test: build
 
 vm-test: build
 	$(BUILD)/bin/fsfault vm-test --out $(BUILD)/vm-test --ktap $(BUILD)/vm-test/results.ktap --junit $(BUILD)/vm-test/results.xml $(VM_FLAGS)
+
+# No function over 80 lines in the runner, front, harness, images, process and base layers.
+lint: build
+	bash .ci/function-size.sh $(BUILD)
 
 bench: build
 	bash bench/run-all.sh $(BUILD)

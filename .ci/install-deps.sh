@@ -9,7 +9,10 @@ PACKAGES=(
   libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
   libnbd-dev libnbd-bin nbdkit
   libtomlplusplus-dev nlohmann-json3-dev libcli11-dev
-  libssl-dev  # libcrypto's EVP SHA-256 for image digests and build cache keys (images/sha256.cpp)
+  libssl-dev  # libcrypto: SHA-256 for every cache key, base64 (base/sha256.cpp, base/base64.cpp)
+  libarchive-dev  # the initramfs (cpio newc, gzip) and .ko.xz/.ko.zst modules (runner/kernel/)
+  libkmod-dev     # module dependency closure from modules.dep.bin (runner/kernel/)
+  clang-tidy      # the function-size check (make lint, .ci/function-size.sh)
   qemu-utils qemu-system-x86
   e2fsprogs xfsprogs busybox-static
   zstd xz-utils cpio kmod apt

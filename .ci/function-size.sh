@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Fails when a function in the runner, the front binary, the guest harness or the image builder is
+# longer than the threshold (default 80 lines, whitespace and comments included), as measured by
+# clang-tidy's readability-function-size on the build's compile_commands.json. Lambdas count toward
+# the function that holds them. Tests are exempt: a test is a list of facts, not a design.
+# Usage: .ci/function-size.sh BUILD_DIR [THRESHOLD]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:?usage: .ci/function-size.sh BUILD_DIR [THRESHOLD]}
+limit=${2:-80}
+[[ -f "$build/compile_commands.json" ]] || { echo "no $build/compile_commands.json: configure first" >&2; exit 2; }
+mapfile -t files < <(git ls-files 'runner/*.cpp' 'cli/*.cpp' 'guest-tests/guest/*.cpp' 'images/*.cpp' \
+                     'process/*.cpp' 'base/*.cpp' | grep -v '/tests/')
+config="{CheckOptions: [{key: readability-function-size.LineThreshold, value: $limit}]}"
+out=$(printf '%s\n' "${files[@]}" | xargs -P "$(nproc)" -n 4 clang-tidy -p "$build" --quiet \
+        --checks='-*,readability-function-size' --config="$config" 2>/dev/null || true)
+report=$(grep -A1 'readability-function-size' <<<"$out" | grep -E 'warning:|lines including' || true)
+if [[ -n "$report" ]]; then
+  echo "functions over $limit lines:" >&2
+  echo "$report" >&2
+  exit 1
+fi
+echo "function size: ${#files[@]} files, no function over $limit lines"

@@ -10,15 +10,9 @@
 
 #include "nbd-server/codec.h"
 #include "nbd-server/export.h"
+#include "nbd-server/session.h"
 
 namespace fsfault::nbd {
-
-struct Session {
-  const Export* exp = nullptr;
-  bool structured = false;
-  bool base_allocation = false;        // base:allocation selected
-  std::uint32_t base_allocation_id = 0;
-};
 
 struct Outcome {
   std::uint32_t error = 0;        // NBD error (0 = success)

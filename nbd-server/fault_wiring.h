@@ -4,11 +4,10 @@
 // commands fanned out to all of them.
 #pragma once
 
-#include <functional>
 #include <memory>
 #include <string>
 
-#include "nbd-server/server.h"
+#include "nbd-server/control_handler.h"
 #include "nbd-server/storage/block_device.h"
 
 namespace fsfault::nbd {

@@ -2,11 +2,12 @@
 // transmission phase. Speaks through the codec; knows nothing of storage I/O.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
-#include "nbd-server/dispatch.h"
 #include "nbd-server/export.h"
+#include "nbd-server/session.h"
 #include "nbd-server/socket_io.h"
 
 namespace fsfault::nbd {

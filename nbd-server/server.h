@@ -4,7 +4,6 @@
 #pragma once
 
 #include <chrono>
-#include <functional>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -13,6 +12,7 @@
 #include <vector>
 
 #include "nbd-server/connection.h"
+#include "nbd-server/control_handler.h"
 #include "nbd-server/export.h"
 
 namespace fsfault::nbd {
@@ -24,9 +24,6 @@ struct ServerConfig {
   unsigned max_connections = 128;
   ConnectionLimits connection;
 };
-
-// Answers one control-socket line with one reply line (no newline).
-using ControlHandler = std::function<std::string(const std::string& line)>;
 
 class Server {
  public:

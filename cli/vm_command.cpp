@@ -1,5 +1,6 @@
 #include "cli/vm_command.h"
 
+#include "runner/kernel/initramfs.h"
 #include "runner/kernel/kernel.h"
 #include "runner/report/report.h"
 #include "runner/repro/repro.h"

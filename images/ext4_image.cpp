@@ -51,26 +51,24 @@ std::string parent_of(const std::string& path) {
 }
 std::string base_of(const std::string& path) { return path.substr(path.rfind('/') + 1); }
 
-}  // namespace
-
-void build_ext4(const Recipe& r, const std::filesystem::path& image,
-                const std::filesystem::path& work) {
-  const auto& m = r.mkfs;
-  // A private configuration: the host's /etc/mke2fs.conf must not leak into the image.
-  {
-    std::ofstream conf(work / "mke2fs.conf");
-    std::string common = fmt::format("\t\tblocksize = {}\n\t\tinode_size = {}\n\t\tinode_ratio = {}\n",
-                                     m.block_size, m.inode_size, m.inode_ratio);
-    conf << "[defaults]\n\tbase_features = " << join(m.features, ",") << "\n"
-         << "\tblocksize = " << m.block_size
-         << "\n\tinode_size = " << m.inode_size << "\n\tinode_ratio = " << m.inode_ratio
-         << "\n\treserved_ratio = 5.0\n\tdefault_mntopts = acl,user_xattr\n"
-         << "\tenable_periodic_fsck = 0\n\tlazy_itable_init = false\n\n[fs_types]\n";
-    for (const char* t : {"ext4", "default", "floppy", "small", "big", "huge"}) {
-      conf << "\t" << t << " = {\n" << common << "\t}\n";
-    }
-    if (!conf) throw std::runtime_error("cannot write mke2fs.conf");
+// A private configuration: the host's /etc/mke2fs.conf must not leak into the image.
+void write_mke2fs_conf(const MkfsOptions& m, const std::filesystem::path& work) {
+  std::ofstream conf(work / "mke2fs.conf");
+  std::string common = fmt::format("\t\tblocksize = {}\n\t\tinode_size = {}\n\t\tinode_ratio = {}\n",
+                                   m.block_size, m.inode_size, m.inode_ratio);
+  conf << "[defaults]\n\tbase_features = " << join(m.features, ",") << "\n"
+       << "\tblocksize = " << m.block_size
+       << "\n\tinode_size = " << m.inode_size << "\n\tinode_ratio = " << m.inode_ratio
+       << "\n\treserved_ratio = 5.0\n\tdefault_mntopts = acl,user_xattr\n"
+       << "\tenable_periodic_fsck = 0\n\tlazy_itable_init = false\n\n[fs_types]\n";
+  for (const char* t : {"ext4", "default", "floppy", "small", "big", "huge"}) {
+    conf << "\t" << t << " = {\n" << common << "\t}\n";
   }
+  if (!conf) throw std::runtime_error("cannot write mke2fs.conf");
+}
+
+std::vector<std::string> mkfs_command(const Recipe& r, const std::filesystem::path& image) {
+  const auto& m = r.mkfs;
   bool has_journal = false;
   for (const auto& f : m.features) has_journal |= f == "has_journal";
   std::vector<std::string> mkfs = {"mkfs.ext4", "-q", "-F", "-t", "ext4",
@@ -92,44 +90,52 @@ void build_ext4(const Recipe& r, const std::filesystem::path& image,
                                              "lazy_itable_init=0,lazy_journal_init=0",
                                              r.hash_seed)});
   mkfs.push_back(image.string());
-  proc::ProcessOptions opts{e2fs_env(r, work), work};
-  proc::require_success(proc::run_process(mkfs, opts), mkfs);
+  return mkfs;
+}
 
-  // Populate with one debugfs script; contents are staged as files under work/stage.
+// The debugfs commands creating entry `i`; a file's content is staged as work/stage/I.
+void script_entry(const Recipe& r, std::size_t i, const std::filesystem::path& work,
+                  std::ostream& script) {
+  const Entry& e = r.entries[i];
+  std::uint32_t type_bits = 0;
+  switch (e.kind) {
+    case Entry::Kind::dir:
+      script << "mkdir " << e.path << "\n";
+      type_bits = 0040000;
+      break;
+    case Entry::Kind::file: {
+      auto staged = std::filesystem::path("stage") / std::to_string(i);
+      write_staged_file(r, e, work / staged);
+      script << "cd " << parent_of(e.path) << "\nwrite " << staged.string() << " "
+             << base_of(e.path) << "\ncd /\n";
+      type_bits = 0100000;
+      break;
+    }
+    case Entry::Kind::symlink:
+      script << "symlink " << e.path << " " << e.target << "\n";
+      break;
+  }
+  if (type_bits) script << "sif " << e.path << " mode " << (type_bits | e.mode) << "\n";
+  if (e.uid) script << "sif " << e.path << " uid " << e.uid << "\n";
+  if (e.gid) script << "sif " << e.path << " gid " << e.gid << "\n";
+  // No `sif generation`: with metadata_csum the generation seeds the checksums of the
+  // directory and extent blocks debugfs already wrote, so the generation stays debugfs's (0).
+  for (std::size_t x = 0; x < e.xattrs.size(); ++x) {
+    auto vfile = std::filesystem::path("stage") / fmt::format("x{}-{}", i, x);
+    std::ofstream(work / vfile, std::ios::binary) << e.xattrs[x].value;
+    script << "ea_set -f " << vfile.string() << " " << e.path << " " << e.xattrs[x].name << "\n";
+  }
+}
+
+// Creates every entry with one debugfs script and checks that each file was written.
+void populate(const Recipe& r, const std::filesystem::path& image, const std::filesystem::path& work,
+              const proc::ProcessOptions& opts) {
   std::filesystem::create_directories(work / "stage");
   std::ostringstream script;
   std::size_t expected_writes = 0;
   for (std::size_t i = 0; i < r.entries.size(); ++i) {
-    const Entry& e = r.entries[i];
-    std::uint32_t type_bits = 0;
-    switch (e.kind) {
-      case Entry::Kind::dir:
-        script << "mkdir " << e.path << "\n";
-        type_bits = 0040000;
-        break;
-      case Entry::Kind::file: {
-        auto staged = std::filesystem::path("stage") / std::to_string(i);
-        write_staged_file(r, e, work / staged);
-        script << "cd " << parent_of(e.path) << "\nwrite " << staged.string() << " "
-               << base_of(e.path) << "\ncd /\n";
-        ++expected_writes;
-        type_bits = 0100000;
-        break;
-      }
-      case Entry::Kind::symlink:
-        script << "symlink " << e.path << " " << e.target << "\n";
-        break;
-    }
-    if (type_bits) script << "sif " << e.path << " mode " << (type_bits | e.mode) << "\n";
-    if (e.uid) script << "sif " << e.path << " uid " << e.uid << "\n";
-    if (e.gid) script << "sif " << e.path << " gid " << e.gid << "\n";
-    // No `sif generation`: with metadata_csum the generation seeds the checksums of the
-    // directory and extent blocks debugfs already wrote, so the generation stays debugfs's (0).
-    for (std::size_t x = 0; x < e.xattrs.size(); ++x) {
-      auto vfile = std::filesystem::path("stage") / fmt::format("x{}-{}", i, x);
-      std::ofstream(work / vfile, std::ios::binary) << e.xattrs[x].value;
-      script << "ea_set -f " << vfile.string() << " " << e.path << " " << e.xattrs[x].name << "\n";
-    }
+    script_entry(r, i, work, script);
+    expected_writes += r.entries[i].kind == Entry::Kind::file;
   }
   {
     std::ofstream(work / "populate.debugfs") << script.str();
@@ -145,7 +151,85 @@ void build_ext4(const Recipe& r, const std::filesystem::path& image,
   if (allocated != expected_writes)
     throw std::runtime_error(fmt::format("debugfs wrote {} of {} files:\n{}", allocated,
                                          expected_writes, res.out));
+}
 
+// Superblock, group descriptors, and each group's bitmaps and inode table.
+void add_group_targets(const Ext4Layout& l, TargetMap& map) {
+  const std::uint64_t spb = l.block_size / kSectorSize;  // sectors per block
+  const Ext4Group& g0 = l.groups.front();
+  if (!g0.primary || !g0.gdt) throw std::runtime_error("dumpe2fs: group 0 has no primary superblock");
+  map.entry("superblock").add_bytes(1024, 1024);  // always bytes 1024..2047
+  map.entry("gdt").add_sectors(g0.gdt->first * spb, (g0.gdt->last + 1) * spb - 1);
+  for (const auto& g : l.groups) {
+    auto add = [&](std::string name, std::uint64_t first, std::uint64_t last) {
+      map.entry(fmt::format("{}:{}", name, g.index)).add_sectors(first * spb, (last + 1) * spb - 1);
+    };
+    add("block-bitmap", g.block_bitmap, g.block_bitmap);
+    add("inode-bitmap", g.inode_bitmap, g.inode_bitmap);
+    add("inode-table", g.inode_table.first, g.inode_table.last);
+  }
+}
+
+// One inode's debugfs sections: stat, imap, ex (extent tree), blocks (block-mapped files).
+struct InodeSections {
+  const std::string& stat;
+  const std::string& imap;
+  const std::string& ex;
+  const std::string& blocks;
+};
+
+// The inode, data (or directory) blocks and extent-tree blocks of `spec`, a path or the journal
+// inode "<N>" (whose blocks all go to "journal").
+void add_inode_targets(const std::string& spec, const InodeSections& s, const Ext4Layout& l,
+                       const std::string& stderr_text, TargetMap& map) {
+  const std::uint64_t spb = l.block_size / kSectorSize;
+  auto st = parse_debugfs_stat(s.stat);
+  auto im = parse_debugfs_imap(s.imap);
+  if (!st || !im || st->ino != im->ino)
+    throw std::runtime_error(fmt::format("debugfs: cannot stat/imap {}:\n{}{}{}", spec, s.stat,
+                                         s.imap, stderr_text));
+  bool journal = spec.front() == '<';
+  std::vector<BlockRange> data, tree;
+  if (st->flags & kExtentsFl) {
+    for (const auto& row : parse_debugfs_extents(s.ex)) {
+      if (row.index) tree.push_back({row.physical_first, row.physical_last});
+      else data.push_back({row.physical_first, row.physical_last});
+    }
+  } else if (!(st->flags & kInlineDataFl) && !st->fast_symlink) {
+    // Block-mapped inode: `blocks` lists data and indirect blocks together.
+    data = block_runs(parse_debugfs_blocks(s.blocks));
+  }
+  auto add = [&](std::string name, const std::vector<BlockRange>& runs) {
+    if (runs.empty()) return;
+    Target& t = map.entry(name);
+    t.ino = st->ino;
+    if (!journal) t.gen = st->generation;
+    for (const auto& b : runs) t.add_sectors(b.first * spb, (b.last + 1) * spb - 1);
+  };
+  if (journal) {
+    Target& t = map.entry("journal");
+    t.ino = st->ino;
+    for (const auto* runs : {&data, &tree})
+      for (const auto& b : *runs) t.add_sectors(b.first * spb, (b.last + 1) * spb - 1);
+    return;
+  }
+  Target& inode = map.entry("inode:" + spec);
+  inode.ino = st->ino;
+  inode.gen = st->generation;
+  inode.add_bytes(im->block * l.block_size + im->offset, l.inode_size);
+  add((st->type == "directory" ? "dir:" : "data:") + spec, data);
+  add("extent-tree:" + spec, tree);
+}
+
+}  // namespace
+
+void build_ext4(const Recipe& r, const std::filesystem::path& image,
+                const std::filesystem::path& work) {
+  write_mke2fs_conf(r.mkfs, work);
+  auto mkfs = mkfs_command(r, image);
+  proc::ProcessOptions opts{e2fs_env(r, work), work};
+  proc::require_success(proc::run_process(mkfs, opts), mkfs);
+  populate(r, image, work, opts);
   std::vector<std::string> fsck = {"e2fsck", "-fn", image.string()};
   auto fr = proc::run_process(fsck, opts);
   if (fr.exit_code != 0)
@@ -158,31 +242,15 @@ TargetMap map_ext4(const Recipe& r, const std::filesystem::path& image) {
   auto dr = proc::run_process(dump);
   proc::require_success(dr, dump);
   Ext4Layout l = parse_dumpe2fs(dr.out);
-  const std::uint64_t spb = l.block_size / kSectorSize;  // sectors per block
-  auto add_blocks = [&](Target& t, std::uint64_t first, std::uint64_t last) {
-    t.add_sectors(first * spb, (last + 1) * spb - 1);
-  };
-
   TargetMap map;
   map.image = r.name;
   map.fs = "ext4";
   map.size_bytes = r.size_bytes;
-  const Ext4Group& g0 = l.groups.front();
-  if (!g0.primary || !g0.gdt) throw std::runtime_error("dumpe2fs: group 0 has no primary superblock");
-  map.entry("superblock").add_bytes(1024, 1024);  // always bytes 1024..2047
-  add_blocks(map.entry("gdt"), g0.gdt->first, g0.gdt->last);
-  for (const auto& g : l.groups) {
-    add_blocks(map.entry(fmt::format("block-bitmap:{}", g.index)), g.block_bitmap, g.block_bitmap);
-    add_blocks(map.entry(fmt::format("inode-bitmap:{}", g.index)), g.inode_bitmap, g.inode_bitmap);
-    add_blocks(map.entry(fmt::format("inode-table:{}", g.index)), g.inode_table.first,
-               g.inode_table.last);
-  }
+  add_group_targets(l, map);
 
-  // Per path: stat (ino, gen, flags), imap (inode location), ex (extent tree), blocks (block
-  // mapped files). The journal inode rides along as "<N>".
-  std::vector<std::string> paths = {"/"};
-  for (const auto& e : r.entries) paths.push_back(e.path);
-  std::vector<std::string> specs = paths;
+  // Four debugfs queries per path; the journal inode rides along as "<N>".
+  std::vector<std::string> specs = {"/"};
+  for (const auto& e : r.entries) specs.push_back(e.path);
   if (l.journal_inode) specs.push_back(fmt::format("<{}>", *l.journal_inode));
   std::ostringstream script;
   for (const auto& p : specs) script << "stat " << p << "\nimap " << p << "\nex " << p << "\nblocks " << p << "\n";
@@ -196,49 +264,11 @@ TargetMap map_ext4(const Recipe& r, const std::filesystem::path& image) {
                                          sections.size(), specs.size() * 4));
   for (std::size_t i = 0; i < specs.size(); ++i) {
     const auto& p = specs[i];
-    const auto& stat_s = sections[4 * i];
-    const auto& imap_s = sections[4 * i + 1];
-    const auto& ex_s = sections[4 * i + 2];
-    const auto& blocks_s = sections[4 * i + 3];
-    if (stat_s.first != "stat " + p || ex_s.first != "ex " + p)
+    const auto* sec = &sections[4 * i];
+    if (sec[0].first != "stat " + p || sec[2].first != "ex " + p)
       throw std::runtime_error("debugfs output out of step at " + p);
-    auto st = parse_debugfs_stat(stat_s.second);
-    auto im = parse_debugfs_imap(imap_s.second);
-    if (!st || !im || st->ino != im->ino)
-      throw std::runtime_error(fmt::format("debugfs: cannot stat/imap {}:\n{}{}{}", p,
-                                           stat_s.second, imap_s.second, res.err));
-    bool journal = p.front() == '<';
-    std::vector<BlockRange> data, tree;
-    if (st->flags & kExtentsFl) {
-      for (const auto& row : parse_debugfs_extents(ex_s.second)) {
-        if (row.index) tree.push_back({row.physical_first, row.physical_last});
-        else data.push_back({row.physical_first, row.physical_last});
-      }
-    } else if (!(st->flags & kInlineDataFl) && !st->fast_symlink) {
-      // Block-mapped inode: `blocks` lists data and indirect blocks together.
-      data = block_runs(parse_debugfs_blocks(blocks_s.second));
-    }
-    auto tagged = [&](std::string name) -> Target& {
-      Target& t = map.entry(name);
-      t.ino = st->ino;
-      if (!journal) t.gen = st->generation;
-      return t;
-    };
-    if (journal) {
-      Target& t = tagged("journal");
-      for (const auto& b : data) add_blocks(t, b.first, b.last);
-      for (const auto& b : tree) add_blocks(t, b.first, b.last);
-      continue;
-    }
-    tagged("inode:" + p).add_bytes(im->block * l.block_size + im->offset, l.inode_size);
-    if (!data.empty()) {
-      Target& t = tagged((st->type == "directory" ? "dir:" : "data:") + p);
-      for (const auto& b : data) add_blocks(t, b.first, b.last);
-    }
-    if (!tree.empty()) {
-      Target& t = tagged("extent-tree:" + p);
-      for (const auto& b : tree) add_blocks(t, b.first, b.last);
-    }
+    add_inode_targets(p, {sec[0].second, sec[1].second, sec[2].second, sec[3].second}, l, res.err,
+                      map);
   }
   return map;
 }

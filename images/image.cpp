@@ -8,10 +8,10 @@
 #include <vector>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <stdexcept>
 
 #include "images/builders.h"
+#include "base/files.h"
 #include "base/sha256.h"
 
 namespace fsfault::images {
@@ -19,14 +19,6 @@ namespace {
 
 // Bump when the builder's output for the same recipe and tools changes.
 constexpr std::string_view kBuilderVersion = "fsfault-images/1";
-
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + p.string());
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 class WorkDir {
  public:
@@ -44,22 +36,23 @@ class WorkDir {
   std::filesystem::path path_;
 };
 
-std::optional<std::string> stamp_key(const std::filesystem::path& stamp) {
-  try {
-    auto j = nlohmann::json::parse(read_file(stamp));
-    return j.at("key").get<std::string>();
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
+// The stamp of an earlier finished build, or nullopt when there is none (or it is unreadable).
+std::optional<nlohmann::json> read_stamp(const std::filesystem::path& stamp) {
+  auto text = base::try_read_file(stamp.string());
+  if (!text) return std::nullopt;
+  auto j = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || !j.contains("key") || !j["key"].is_string()) return std::nullopt;
+  return j;
 }
 
 }  // namespace
 
-std::string build_key(std::string_view recipe_text, FsType fs) {
+std::string build_key(std::string_view recipe_text, std::string_view tool_versions) {
   base::Sha256 h;
   h.update(kBuilderVersion);
-  h.update("\n");
-  h.update(detail::tool_versions(fs));
+  // Length-prefixed: tool output ending in "\nX" must not read as a recipe starting with "X".
+  h.update(fmt::format("\n{}\n", tool_versions.size()));
+  h.update(tool_versions);
   h.update("\n");
   h.update(recipe_text);
   return h.hex_finish();
@@ -92,20 +85,21 @@ BuildResult build_named_image(std::string_view name, const std::filesystem::path
 
 BuildResult build_image(const std::filesystem::path& recipe_path,
                         const std::filesystem::path& out_dir, const BuildOptions& options) {
-  std::string text = read_file(recipe_path);
+  std::string text = base::read_file(recipe_path.string());
   Recipe recipe = parse_recipe(text, recipe_path.stem().string(), recipe_path.string());
   std::filesystem::create_directories(out_dir);
   BuildResult res;
   res.image_path = out_dir / (recipe.name + ".img");
   res.map_path = out_dir / (recipe.name + ".map.json");
   auto stamp = out_dir / (recipe.name + ".build.json");
-  std::string key = build_key(text, recipe.fs);
+  std::string key = build_key(text, detail::tool_versions(recipe.fs));
 
   std::error_code ec;
-  if (!options.force && stamp_key(stamp) == key && std::filesystem::exists(res.map_path) &&
+  auto earlier = read_stamp(stamp);
+  if (!options.force && earlier && (*earlier)["key"] == key &&
+      std::filesystem::exists(res.map_path) &&
       std::filesystem::file_size(res.image_path, ec) == recipe.size_bytes && !ec) {
-    auto j = nlohmann::json::parse(read_file(stamp));
-    res.image_sha256 = j.value("image_sha256", "");
+    res.image_sha256 = earlier->value("image_sha256", "");
     res.cached = true;
     return res;
   }

@@ -39,7 +39,8 @@ BuildResult build_named_image(std::string_view name, const std::filesystem::path
 // Re-derives the target map of an existing image built from `recipe`.
 faults::TargetMap map_image(const Recipe& recipe, const std::filesystem::path& image_path);
 
-// The cache key build_image uses.
-std::string build_key(std::string_view recipe_text, FsType fs);
+// The cache key build_image uses: the builder's version, the tools' versions (their -V output, see
+// detail::tool_versions) and the recipe file's bytes. A new mkfs or debugfs/xfs_db rebuilds.
+std::string build_key(std::string_view recipe_text, std::string_view tool_versions);
 
 }  // namespace fsfault::images

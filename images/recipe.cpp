@@ -4,12 +4,13 @@
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
 #include <stdexcept>
 #include <toml++/toml.h>
+
+#include "base/files.h"
 
 namespace fsfault::images {
 
@@ -223,21 +224,29 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> data_runs(const Entry& file
   return runs;
 }
 
-Recipe parse_recipe(std::string_view toml_text, std::string_view default_name,
-                    std::string_view source) {
-  toml::table root;
+namespace {
+
+toml::table parse_document(std::string_view toml_text, std::string_view source) {
   try {
-    root = toml::parse(toml_text, source);
+    return toml::parse(toml_text, source);
   } catch (const toml::parse_error& e) {
     std::ostringstream os;
     os << e.description() << " at " << e.source().begin;
     fail(source, os.str());
   }
-  check_keys(root,
-             {"name", "fs", "size", "uuid", "hash_seed", "seed", "timestamp", "mkfs", "dir", "file",
-              "many", "symlink", "description"},
-             "the recipe", source);
-  Recipe r;
+}
+
+std::string uuid_value(const toml::table& root, std::string_view key, std::string_view missing,
+                       std::string_view source) {
+  if (!root[key]) fail(source, std::string(missing));
+  std::string u = string_value(*root.get(key), key, source);
+  if (!is_uuid(u)) fail(source, fmt::format("{} '{}' is not a UUID", key, u));
+  return u;
+}
+
+// name, fs, size, uuid, hash_seed, seed, timestamp.
+void parse_header(const toml::table& root, std::string_view default_name, std::string_view source,
+                  Recipe& r) {
   r.name = root["name"] ? string_value(*root.get("name"), "name", source) : std::string(default_name);
   if (r.name.empty() || r.name.find_first_not_of(
                             "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
@@ -251,13 +260,10 @@ Recipe parse_recipe(std::string_view toml_text, std::string_view default_name,
   if (!root["size"]) fail(source, "missing 'size'");
   r.size_bytes = size_value(*root.get("size"), "size", source);
   if (r.size_bytes % 4096 != 0) fail(source, "size must be a multiple of 4096");
-  if (!root["uuid"]) fail(source, "missing 'uuid' (a fixed UUID keeps the image reproducible)");
-  r.uuid = string_value(*root.get("uuid"), "uuid", source);
-  if (!is_uuid(r.uuid)) fail(source, fmt::format("uuid '{}' is not a UUID", r.uuid));
+  r.uuid = uuid_value(root, "uuid", "missing 'uuid' (a fixed UUID keeps the image reproducible)",
+                      source);
   if (r.fs == FsType::ext4) {
-    if (!root["hash_seed"]) fail(source, "ext4 recipes need 'hash_seed' (a UUID)");
-    r.hash_seed = string_value(*root.get("hash_seed"), "hash_seed", source);
-    if (!is_uuid(r.hash_seed)) fail(source, fmt::format("hash_seed '{}' is not a UUID", r.hash_seed));
+    r.hash_seed = uuid_value(root, "hash_seed", "ext4 recipes need 'hash_seed' (a UUID)", source);
   } else if (root["hash_seed"]) {
     fail(source, "'hash_seed' applies to ext4 only");
   }
@@ -271,160 +277,205 @@ Recipe parse_recipe(std::string_view toml_text, std::string_view default_name,
     if (!t || *t < 0 || *t > 0x7fffffffll) fail(source, "'timestamp' must be in [0, 2^31)");
     r.timestamp = *t;
   }
+}
 
-  r.mkfs.inode_size = r.fs == FsType::ext4 ? 256 : 512;
+void validate_mkfs(const MkfsOptions& m, std::string_view source) {
+  auto bs = m.block_size;
+  if (bs < 1024 || bs > 65536 || (bs & (bs - 1)) != 0)
+    fail(source, fmt::format("block_size {} must be a power of two in [1024, 65536]", bs));
+  auto is = m.inode_size;
+  if (is < 128 || is > bs || (is & (is - 1)) != 0)
+    fail(source, fmt::format("inode_size {} must be a power of two in [128, block_size]", is));
+  if (m.journal_bytes % (1ull << 20) != 0)
+    fail(source, "journal_size / log_size must be a whole number of MiB");
+  for (const auto& f : m.features)
+    for (char c : f)
+      if (!safe_name_char(c) && c != '^') fail(source, fmt::format("feature '{}' has '{}'", f, c));
+  for (char c : m.label)
+    if (!safe_name_char(c)) fail(source, fmt::format("label has '{}'", c));
+}
+
+// The [mkfs] table; defaults apply when it is absent.
+MkfsOptions parse_mkfs(const toml::table& root, FsType fs, std::string_view source) {
+  MkfsOptions o;
+  o.inode_size = fs == FsType::ext4 ? 256 : 512;
   if (const auto* m = root["mkfs"].as_table()) {
     check_keys(*m,
                {"block_size", "inode_size", "inode_ratio", "inode_count", "journal_size",
                 "log_size", "agcount", "blocks_per_group", "label", "features", "inode_options"},
                "[mkfs]", source);
-    if (auto n = m->get("block_size")) r.mkfs.block_size = u32_value(*n, "block_size", source);
-    if (auto n = m->get("inode_size")) r.mkfs.inode_size = u32_value(*n, "inode_size", source);
-    if (auto n = m->get("inode_ratio")) r.mkfs.inode_ratio = u32_value(*n, "inode_ratio", source);
-    if (auto n = m->get("inode_count")) r.mkfs.inode_count = u32_value(*n, "inode_count", source);
-    if (auto n = m->get("journal_size")) r.mkfs.journal_bytes = size_value(*n, "journal_size", source);
-    if (auto n = m->get("log_size")) r.mkfs.journal_bytes = size_value(*n, "log_size", source);
-    if (auto n = m->get("agcount")) r.mkfs.agcount = u32_value(*n, "agcount", source);
+    if (auto n = m->get("block_size")) o.block_size = u32_value(*n, "block_size", source);
+    if (auto n = m->get("inode_size")) o.inode_size = u32_value(*n, "inode_size", source);
+    if (auto n = m->get("inode_ratio")) o.inode_ratio = u32_value(*n, "inode_ratio", source);
+    if (auto n = m->get("inode_count")) o.inode_count = u32_value(*n, "inode_count", source);
+    if (auto n = m->get("journal_size")) o.journal_bytes = size_value(*n, "journal_size", source);
+    if (auto n = m->get("log_size")) o.journal_bytes = size_value(*n, "log_size", source);
+    if (auto n = m->get("agcount")) o.agcount = u32_value(*n, "agcount", source);
     if (auto n = m->get("blocks_per_group"))
-      r.mkfs.blocks_per_group = u32_value(*n, "blocks_per_group", source);
-    if (auto n = m->get("label")) r.mkfs.label = string_value(*n, "label", source);
-    if (auto n = m->get("features")) r.mkfs.features = string_list(*n, "features", source);
-    if (auto n = m->get("inode_options"))
-      r.mkfs.inode_options = string_list(*n, "inode_options", source);
+      o.blocks_per_group = u32_value(*n, "blocks_per_group", source);
+    if (auto n = m->get("label")) o.label = string_value(*n, "label", source);
+    if (auto n = m->get("features")) o.features = string_list(*n, "features", source);
+    if (auto n = m->get("inode_options")) o.inode_options = string_list(*n, "inode_options", source);
   }
-  auto bs = r.mkfs.block_size;
-  if (bs < 1024 || bs > 65536 || (bs & (bs - 1)) != 0)
-    fail(source, fmt::format("block_size {} must be a power of two in [1024, 65536]", bs));
-  auto is = r.mkfs.inode_size;
-  if (is < 128 || is > bs || (is & (is - 1)) != 0)
-    fail(source, fmt::format("inode_size {} must be a power of two in [128, block_size]", is));
-  if (r.mkfs.journal_bytes % (1ull << 20) != 0)
-    fail(source, "journal_size / log_size must be a whole number of MiB");
-  for (const auto& f : r.mkfs.features)
-    for (char c : f)
-      if (!safe_name_char(c) && c != '^') fail(source, fmt::format("feature '{}' has '{}'", f, c));
-  for (char c : r.mkfs.label)
-    if (!safe_name_char(c)) fail(source, fmt::format("label has '{}'", c));
+  validate_mkfs(o, source);
+  return o;
+}
 
-  std::set<std::string> seen;
-  auto add = [&](Entry e) {
-    // Parents first, created implicitly as 0755 directories.
+Entry dir_entry(std::string path) {
+  Entry d;
+  d.kind = Entry::Kind::dir;
+  d.path = std::move(path);
+  d.mode = 0755;
+  return d;
+}
+
+// The recipe's entries in creation order, each path once, parents before children.
+class EntryList {
+ public:
+  EntryList(std::vector<Entry>& entries, std::string_view source)
+      : entries_(entries), source_(source) {}
+
+  // Missing parents are created first, implicitly, as 0755 directories.
+  void add(Entry e) {
     std::vector<std::string> missing;
     for (std::string p = parent_of(e.path); p != "/"; p = parent_of(p)) {
-      if (seen.count(p)) break;
+      if (seen_.count(p)) break;
       missing.push_back(p);
     }
     for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
-      Entry d;
-      d.kind = Entry::Kind::dir;
-      d.path = *it;
-      d.mode = 0755;
-      seen.insert(d.path);
-      r.entries.push_back(d);
+      seen_.insert(*it);
+      entries_.push_back(dir_entry(*it));
     }
-    if (!seen.insert(e.path).second) fail(source, fmt::format("path '{}' is listed twice", e.path));
-    r.entries.push_back(std::move(e));
-  };
-  auto tables = [&](std::string_view key) {
-    std::vector<const toml::table*> out;
-    if (auto n = root.get(key)) {
-      const auto* arr = n->as_array();
-      if (!arr) fail(source, fmt::format("'{}' must be an array of tables ([[{}]])", key, key));
-      for (const auto& el : *arr) {
-        const auto* t = el.as_table();
-        if (!t) fail(source, fmt::format("'{}' must be an array of tables ([[{}]])", key, key));
-        out.push_back(t);
-      }
-    }
-    return out;
-  };
-  auto common = [&](const toml::table& t, Entry& e) {
-    if (!t.get("path")) fail(source, "an entry is missing 'path'");
-    e.path = normalise_path(string_value(*t.get("path"), "path", source), source);
-    if (auto n = t.get("mode")) e.mode = mode_value(*n, source);
-    if (auto n = t.get("uid")) e.uid = u32_value(*n, "uid", source);
-    if (auto n = t.get("gid")) e.gid = u32_value(*n, "gid", source);
-    if (auto n = t.get("xattrs")) e.xattrs = xattrs_value(*n, source);
-  };
-
-  for (const auto* t : tables("dir")) {
-    check_keys(*t, {"path", "mode", "uid", "gid", "xattrs"}, "[[dir]]", source);
-    Entry e;
-    e.kind = Entry::Kind::dir;
-    e.mode = 0755;
-    common(*t, e);
-    add(std::move(e));
+    if (!seen_.insert(e.path).second) fail(source_, fmt::format("path '{}' is listed twice", e.path));
+    entries_.push_back(std::move(e));
   }
-  for (const auto* t : tables("file")) {
-    check_keys(*t, {"path", "mode", "uid", "gid", "xattrs", "size", "extents"}, "[[file]]", source);
+  bool has(const std::string& path) const { return seen_.count(path) != 0; }
+
+ private:
+  std::vector<Entry>& entries_;
+  std::string_view source_;
+  std::set<std::string> seen_;
+};
+
+// The tables of an array of tables ([[key]]); none when the key is absent.
+std::vector<const toml::table*> tables(const toml::table& root, std::string_view key,
+                                       std::string_view source) {
+  std::vector<const toml::table*> out;
+  const toml::node* n = root.get(key);
+  if (!n) return out;
+  const auto* arr = n->as_array();
+  if (!arr) fail(source, fmt::format("'{}' must be an array of tables ([[{}]])", key, key));
+  for (const auto& el : *arr) {
+    const auto* t = el.as_table();
+    if (!t) fail(source, fmt::format("'{}' must be an array of tables ([[{}]])", key, key));
+    out.push_back(t);
+  }
+  return out;
+}
+
+// path, mode, uid, gid, xattrs: the keys every entry kind shares.
+void parse_common(const toml::table& t, Entry& e, std::string_view source) {
+  if (!t.get("path")) fail(source, "an entry is missing 'path'");
+  e.path = normalise_path(string_value(*t.get("path"), "path", source), source);
+  if (auto n = t.get("mode")) e.mode = mode_value(*n, source);
+  if (auto n = t.get("uid")) e.uid = u32_value(*n, "uid", source);
+  if (auto n = t.get("gid")) e.gid = u32_value(*n, "gid", source);
+  if (auto n = t.get("xattrs")) e.xattrs = xattrs_value(*n, source);
+}
+
+Entry parse_dir(const toml::table& t, std::string_view source) {
+  check_keys(t, {"path", "mode", "uid", "gid", "xattrs"}, "[[dir]]", source);
+  Entry e = dir_entry("");
+  parse_common(t, e, source);
+  return e;
+}
+
+Entry parse_file(const toml::table& t, const Recipe& r, std::string_view source) {
+  check_keys(t, {"path", "mode", "uid", "gid", "xattrs", "size", "extents"}, "[[file]]", source);
+  Entry e;
+  e.kind = Entry::Kind::file;
+  parse_common(t, e, source);
+  if (auto n = t.get("size")) e.size = size_value(*n, "size", source);
+  if (auto n = t.get("extents")) e.extents = u32_value(*n, "extents", source);
+  if (e.extents == 0) fail(source, fmt::format("{}: extents must be >= 1", e.path));
+  if (e.extents > 1 && r.fs == FsType::xfs)
+    fail(source, fmt::format("{}: 'extents' is not supported for xfs: mkfs.xfs -p (xfsprogs 6.1) "
+                             "allocates every file as one contiguous extent",
+                             e.path));
+  data_runs(e, r.mkfs.block_size);  // validates that the runs fit
+  return e;
+}
+
+// [[many]]: `count` files DIR/PREFIX00000.. of one size and mode, and DIR itself if not listed.
+void add_many(const toml::table& t, EntryList& list, std::string_view source) {
+  check_keys(t, {"dir", "count", "size", "prefix", "mode"}, "[[many]]", source);
+  if (!t.get("dir") || !t.get("count")) fail(source, "[[many]] needs 'dir' and 'count'");
+  std::string dir = normalise_path(string_value(*t.get("dir"), "dir", source), source);
+  std::uint32_t count = u32_value(*t.get("count"), "count", source);
+  if (count > 100000) fail(source, "[[many]] count is limited to 100000");
+  std::uint64_t size = t.get("size") ? size_value(*t.get("size"), "size", source) : 0;
+  std::string prefix = t.get("prefix") ? string_value(*t.get("prefix"), "prefix", source) : "f";
+  std::uint32_t mode = t.get("mode") ? mode_value(*t.get("mode"), source) : 0644;
+  if (!list.has(dir)) list.add(dir_entry(dir));
+  for (std::uint32_t i = 0; i < count; ++i) {
     Entry e;
     e.kind = Entry::Kind::file;
-    common(*t, e);
-    if (auto n = t->get("size")) e.size = size_value(*n, "size", source);
-    if (auto n = t->get("extents")) e.extents = u32_value(*n, "extents", source);
-    if (e.extents == 0) fail(source, fmt::format("{}: extents must be >= 1", e.path));
-    if (e.extents > 1 && r.fs == FsType::xfs)
-      fail(source, fmt::format("{}: 'extents' is not supported for xfs: mkfs.xfs -p (xfsprogs 6.1) "
-                               "allocates every file as one contiguous extent",
-                               e.path));
-    data_runs(e, r.mkfs.block_size);  // validates that the runs fit
-    add(std::move(e));
+    e.path = normalise_path(fmt::format("{}/{}{:05}", dir, prefix, i), source);
+    e.size = size;
+    e.mode = mode;
+    list.add(std::move(e));
   }
-  for (const auto* t : tables("many")) {
-    check_keys(*t, {"dir", "count", "size", "prefix", "mode"}, "[[many]]", source);
-    if (!t->get("dir") || !t->get("count")) fail(source, "[[many]] needs 'dir' and 'count'");
-    std::string dir = normalise_path(string_value(*t->get("dir"), "dir", source), source);
-    std::uint32_t count = u32_value(*t->get("count"), "count", source);
-    if (count > 100000) fail(source, "[[many]] count is limited to 100000");
-    std::uint64_t size = t->get("size") ? size_value(*t->get("size"), "size", source) : 0;
-    std::string prefix = t->get("prefix") ? string_value(*t->get("prefix"), "prefix", source) : "f";
-    std::uint32_t mode = t->get("mode") ? mode_value(*t->get("mode"), source) : 0644;
-    if (!seen.count(dir)) {
-      Entry d;
-      d.kind = Entry::Kind::dir;
-      d.path = dir;
-      d.mode = 0755;
-      add(std::move(d));
-    }
-    for (std::uint32_t i = 0; i < count; ++i) {
-      Entry e;
-      e.kind = Entry::Kind::file;
-      e.path = normalise_path(fmt::format("{}/{}{:05}", dir, prefix, i), source);
-      e.size = size;
-      e.mode = mode;
-      add(std::move(e));
-    }
-  }
-  for (const auto* t : tables("symlink")) {
-    check_keys(*t, {"path", "target", "uid", "gid", "xattrs"}, "[[symlink]]", source);
-    Entry e;
-    e.kind = Entry::Kind::symlink;
-    e.mode = 0777;
-    common(*t, e);
-    if (!t->get("target")) fail(source, fmt::format("symlink {} is missing 'target'", e.path));
-    e.target = string_value(*t->get("target"), "target", source);
-    if (e.target.empty() || e.target.size() > 1000) fail(source, "symlink target length must be 1..1000");
-    for (char c : e.target)
-      if (!safe_name_char(c) && c != '/')
-        fail(source, fmt::format("symlink target '{}' has '{}'", e.target, c));
-    add(std::move(e));
-  }
+}
+
+Entry parse_symlink(const toml::table& t, std::string_view source) {
+  check_keys(t, {"path", "target", "uid", "gid", "xattrs"}, "[[symlink]]", source);
+  Entry e;
+  e.kind = Entry::Kind::symlink;
+  e.mode = 0777;
+  parse_common(t, e, source);
+  if (!t.get("target")) fail(source, fmt::format("symlink {} is missing 'target'", e.path));
+  e.target = string_value(*t.get("target"), "target", source);
+  if (e.target.empty() || e.target.size() > 1000) fail(source, "symlink target length must be 1..1000");
+  for (char c : e.target)
+    if (!safe_name_char(c) && c != '/')
+      fail(source, fmt::format("symlink target '{}' has '{}'", e.target, c));
+  return e;
+}
+
+void check_parents_are_dirs(const std::vector<Entry>& entries, std::string_view source) {
   std::map<std::string, Entry::Kind> kinds;
-  for (const auto& e : r.entries) kinds[e.path] = e.kind;
-  for (const auto& e : r.entries) {
+  for (const auto& e : entries) kinds[e.path] = e.kind;
+  for (const auto& e : entries) {
     auto it = kinds.find(parent_of(e.path));
     if (it != kinds.end() && it->second != Entry::Kind::dir)
       fail(source, fmt::format("{}: parent {} is not a directory", e.path, it->first));
   }
+}
+
+}  // namespace
+
+Recipe parse_recipe(std::string_view toml_text, std::string_view default_name,
+                    std::string_view source) {
+  toml::table root = parse_document(toml_text, source);
+  check_keys(root,
+             {"name", "fs", "size", "uuid", "hash_seed", "seed", "timestamp", "mkfs", "dir", "file",
+              "many", "symlink", "description"},
+             "the recipe", source);
+  Recipe r;
+  parse_header(root, default_name, source, r);
+  r.mkfs = parse_mkfs(root, r.fs, source);
+  // Kinds in a fixed order (all dirs, then files, many, symlinks), whatever the file's order.
+  EntryList list(r.entries, source);
+  for (const auto* t : tables(root, "dir", source)) list.add(parse_dir(*t, source));
+  for (const auto* t : tables(root, "file", source)) list.add(parse_file(*t, r, source));
+  for (const auto* t : tables(root, "many", source)) add_many(*t, list, source);
+  for (const auto* t : tables(root, "symlink", source)) list.add(parse_symlink(*t, source));
+  check_parents_are_dirs(r.entries, source);
   return r;
 }
 
 Recipe load_recipe(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read recipe " + path.string());
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_recipe(ss.str(), path.stem().string(), path.string());
+  return parse_recipe(base::read_file(path.string()), path.stem().string(), path.string());
 }
 
 }  // namespace fsfault::images

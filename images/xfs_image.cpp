@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <fstream>
-#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
@@ -74,47 +73,51 @@ Geometry read_geometry(const std::filesystem::path& image) {
   return g;
 }
 
-}  // namespace
+// The protofile lines for the children of `dir` (recipe order), recursively; file contents are
+// staged as work/stage/I.
+void emit_children(const Recipe& r, const std::map<std::string, std::vector<std::size_t>>& children,
+                   const std::string& dir, int depth, const std::filesystem::path& work,
+                   std::ostream& proto) {
+  auto it = children.find(dir);
+  if (it == children.end()) return;
+  std::string indent(static_cast<std::size_t>(depth) * 2, ' ');
+  for (std::size_t i : it->second) {
+    const Entry& e = r.entries[i];
+    proto << indent << base_of(e.path) << ' ';
+    switch (e.kind) {
+      case Entry::Kind::dir:
+        proto << proto_mode('d', e.mode) << ' ' << e.uid << ' ' << e.gid << '\n';
+        emit_children(r, children, e.path, depth + 1, work, proto);
+        proto << indent << "$\n";
+        break;
+      case Entry::Kind::file: {
+        auto staged = std::filesystem::path("stage") / std::to_string(i);
+        write_staged_file(r, e, work / staged);
+        proto << proto_mode('-', e.mode) << ' ' << e.uid << ' ' << e.gid << ' ' << staged.string()
+              << '\n';
+        break;
+      }
+      case Entry::Kind::symlink:
+        proto << proto_mode('l', 0777) << ' ' << e.uid << ' ' << e.gid << ' ' << e.target << '\n';
+        break;
+    }
+  }
+}
 
-void build_xfs(const Recipe& r, const std::filesystem::path& image,
-               const std::filesystem::path& work) {
-  const auto& m = r.mkfs;
+// work/image.proto: the tree for mkfs.xfs -p.
+void write_protofile(const Recipe& r, const std::filesystem::path& work) {
   std::filesystem::create_directories(work / "stage");
-  // Children in recipe order under each directory.
   std::map<std::string, std::vector<std::size_t>> children;
   for (std::size_t i = 0; i < r.entries.size(); ++i) children[parent_of(r.entries[i].path)].push_back(i);
   std::ostringstream proto;
   proto << "fsfault\n0 0\n" << proto_mode('d', 0755) << " 0 0\n";
-  std::function<void(const std::string&, int)> emit = [&](const std::string& dir, int depth) {
-    auto it = children.find(dir);
-    if (it == children.end()) return;
-    std::string indent(static_cast<std::size_t>(depth) * 2, ' ');
-    for (std::size_t i : it->second) {
-      const Entry& e = r.entries[i];
-      proto << indent << base_of(e.path) << ' ';
-      switch (e.kind) {
-        case Entry::Kind::dir:
-          proto << proto_mode('d', e.mode) << ' ' << e.uid << ' ' << e.gid << '\n';
-          emit(e.path, depth + 1);
-          proto << indent << "$\n";
-          break;
-        case Entry::Kind::file: {
-          auto staged = std::filesystem::path("stage") / std::to_string(i);
-          write_staged_file(r, e, work / staged);
-          proto << proto_mode('-', e.mode) << ' ' << e.uid << ' ' << e.gid << ' ' << staged.string()
-                << '\n';
-          break;
-        }
-        case Entry::Kind::symlink:
-          proto << proto_mode('l', 0777) << ' ' << e.uid << ' ' << e.gid << ' ' << e.target << '\n';
-          break;
-      }
-    }
-  };
-  emit("/", 1);
+  emit_children(r, children, "/", 1, work, proto);
   proto << "$\n";
-  { std::ofstream(work / "image.proto") << proto.str(); }
+  std::ofstream(work / "image.proto") << proto.str();
+}
 
+std::vector<std::string> mkfs_command(const Recipe& r, const std::filesystem::path& image) {
+  const auto& m = r.mkfs;
   std::string meta = "uuid=" + r.uuid;
   for (const auto& f : m.features) meta += "," + f;
   std::string inode_opts = fmt::format("size={}", m.inode_size);
@@ -126,47 +129,60 @@ void build_xfs(const Recipe& r, const std::filesystem::path& image,
   if (m.journal_bytes) mkfs.insert(mkfs.end(), {"-l", fmt::format("size={}m", m.journal_bytes >> 20)});
   if (!m.label.empty()) mkfs.insert(mkfs.end(), {"-L", m.label});
   mkfs.insert(mkfs.end(), {"-p", "image.proto", image.string()});
-  proc::ProcessOptions opts;
-  opts.cwd = work;
-  proc::require_success(proc::run_process(mkfs, opts), mkfs);
+  return mkfs;
+}
 
-  // Fix what mkfs left to the clock or to chance: timestamps, generations; add xattrs.
-  Geometry g = read_geometry(image);
-  std::vector<std::string> db = {"xfs_db", "-x"};
-  auto cmd = [&](std::string c) {
-    db.push_back("-c");
-    db.push_back(std::move(c));
-  };
-  auto fix_times = [&]() {
-    std::vector<std::string> fields = {"core.atime", "core.mtime", "core.ctime"};
-    if (g.crc) fields.push_back("v3.crtime");
-    for (const auto& f : fields) {
-      if (g.bigtime) {
-        // xfs_db writes a bigtime stamp as its raw on-disk value: ns since 1901-12-13 (-2^31 s).
-        std::uint64_t raw = (static_cast<std::uint64_t>(r.timestamp) + (1ull << 31)) * 1000000000ull;
-        cmd(fmt::format("write {}.sec {}", f, raw));
-      } else {
-        cmd(fmt::format("write {}.sec {}", f, r.timestamp));
-        cmd(fmt::format("write {}.nsec 0", f));
-      }
+// xfs_db -c commands setting every timestamp of the current inode to the recipe's.
+void fix_times(const Recipe& r, const Geometry& g, std::vector<std::string>& cmds) {
+  std::vector<std::string> fields = {"core.atime", "core.mtime", "core.ctime"};
+  if (g.crc) fields.push_back("v3.crtime");
+  for (const auto& f : fields) {
+    if (g.bigtime) {
+      // xfs_db writes a bigtime stamp as its raw on-disk value: ns since 1901-12-13 (-2^31 s).
+      std::uint64_t raw = (static_cast<std::uint64_t>(r.timestamp) + (1ull << 31)) * 1000000000ull;
+      cmds.push_back(fmt::format("write {}.sec {}", f, raw));
+    } else {
+      cmds.push_back(fmt::format("write {}.sec {}", f, r.timestamp));
+      cmds.push_back(fmt::format("write {}.nsec 0", f));
     }
-  };
+  }
+}
+
+// The xfs_db -x commands fixing what mkfs left to the clock or to chance (timestamps,
+// generations) and adding the xattrs.
+std::vector<std::string> fixup_commands(const Recipe& r, const Geometry& g) {
+  std::vector<std::string> cmds;
   for (std::uint64_t ino : {g.rootino, g.rbmino, g.rsumino}) {
-    cmd(fmt::format("inode {}", ino));
-    if (ino == g.rootino) cmd(fmt::format("write core.gen {}", generation_for(r.seed, "/")));
-    fix_times();
+    cmds.push_back(fmt::format("inode {}", ino));
+    if (ino == g.rootino) cmds.push_back(fmt::format("write core.gen {}", generation_for(r.seed, "/")));
+    fix_times(r, g, cmds);
   }
   for (const auto& e : r.entries) {
-    cmd("path " + e.path);
+    cmds.push_back("path " + e.path);
     for (const auto& x : e.xattrs) {
       auto dot = x.name.find('.');
       std::string ns = x.name.substr(0, dot);
       char flag = ns == "user" ? 'u' : ns == "trusted" ? 'r' : 's';
-      cmd(fmt::format("attr_set -{} -v {} {}", flag, x.value.size(), x.name.substr(dot + 1)));
+      cmds.push_back(fmt::format("attr_set -{} -v {} {}", flag, x.value.size(), x.name.substr(dot + 1)));
     }
-    cmd(fmt::format("write core.gen {}", generation_for(r.seed, e.path)));
-    fix_times();
+    cmds.push_back(fmt::format("write core.gen {}", generation_for(r.seed, e.path)));
+    fix_times(r, g, cmds);
   }
+  return cmds;
+}
+
+}  // namespace
+
+void build_xfs(const Recipe& r, const std::filesystem::path& image,
+               const std::filesystem::path& work) {
+  write_protofile(r, work);
+  auto mkfs = mkfs_command(r, image);
+  proc::ProcessOptions opts;
+  opts.cwd = work;
+  proc::require_success(proc::run_process(mkfs, opts), mkfs);
+
+  std::vector<std::string> db = {"xfs_db", "-x"};
+  for (auto& c : fixup_commands(r, read_geometry(image))) db.insert(db.end(), {"-c", std::move(c)});
   db.push_back(image.string());
   auto res = proc::run_process(db);
   proc::require_success(res, {"xfs_db", "-x", "..."});

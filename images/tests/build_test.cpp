@@ -6,14 +6,17 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <regex>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "images/image.h"
 #include "process/process.h"
+#include "process/tool_lookup.h"
 #include "images/recipe.h"
 #include "base/sha256.h"
 #include "faults/request.h"
@@ -181,6 +184,69 @@ INSTANTIATE_TEST_SUITE_P(Recipes, Determinism,
                              if (c == '-') c = '_';
                            return s;
                          });
+
+// ---- the cache key follows the tools --------------------------------------------------------
+
+namespace {
+
+std::string stamp_key(const fs::path& dir, const std::string& name) {
+  std::ifstream in(dir / (name + ".build.json"));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return nlohmann::json::parse(ss.str()).at("key").get<std::string>();
+}
+
+// PATH with DIR first while alive: a wrapper there shadows the host's tool.
+class PathPrefix {
+ public:
+  explicit PathPrefix(const fs::path& dir) : old_(std::getenv("PATH") ? std::getenv("PATH") : "") {
+    ::setenv("PATH", (dir.string() + ":" + old_).c_str(), 1);
+  }
+  ~PathPrefix() { ::setenv("PATH", old_.c_str(), 1); }
+
+ private:
+  std::string old_;
+};
+
+}  // namespace
+
+// A new mkfs.ext4 (here a wrapper that runs the real one but reports another version) must not
+// be served an image the old one made.
+TEST(ImageCache, NewToolVersionRebuilds) {
+  const std::string name = "ext4-small-journal";
+  fs::path recipe = kRecipes / (name + ".toml");
+  fs::path out = kScratch / fmt::format("cache-{}", ::getpid());
+  fs::remove_all(out);
+  auto first = build_image(recipe, out);
+  EXPECT_FALSE(first.cached);
+  std::string key = stamp_key(out, name);
+  EXPECT_TRUE(build_image(recipe, out).cached) << "same tools, same recipe";
+
+  auto real = fsfault::proc::lookup_tool("mkfs.ext4");
+  ASSERT_TRUE(real);
+  fs::path bin = out / "wrapper-bin";
+  fs::create_directories(bin);
+  std::ofstream(bin / "mkfs.ext4")
+      << "#!/bin/sh\nfor a in \"$@\"; do [ \"$a\" = -V ] && { echo 'mke2fs 9.99 (fsfault test)' >&2; "
+         "exit 0; }; done\nexec "
+      << real->string() << " \"$@\"\n";
+  fs::permissions(bin / "mkfs.ext4", fs::perms::owner_all | fs::perms::group_read |
+                                         fs::perms::group_exec);
+  {
+    PathPrefix wrapped(bin);
+    auto r = run_process({"mkfs.ext4", "-V"});
+    ASSERT_NE((r.out + r.err).find("9.99"), std::string::npos) << "the wrapper is not first in PATH";
+    auto second = build_image(recipe, out);
+    EXPECT_FALSE(second.cached) << "a changed mkfs.ext4 -V must rebuild";
+    EXPECT_NE(stamp_key(out, name), key);
+    EXPECT_EQ(second.image_sha256, first.image_sha256) << "the same real mkfs made it";
+    EXPECT_TRUE(build_image(recipe, out).cached) << "the wrapper's build is reused by the wrapper";
+  }
+  auto back = build_image(recipe, out);
+  EXPECT_FALSE(back.cached) << "back to the host's mkfs.ext4: its key again";
+  EXPECT_EQ(stamp_key(out, name), key);
+  fs::remove_all(out);
+}
 
 // ---- ext4 -------------------------------------------------------------------------------------
 

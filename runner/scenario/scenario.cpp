@@ -7,9 +7,9 @@
 
 #include <sys/stat.h>
 
-#include <cstdio>
+#include <algorithm>
+#include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
@@ -34,34 +34,6 @@ json to_json(const toml::node& n) {
   if (auto f = n.as_floating_point()) return f->get();
   if (auto b = n.as_boolean()) return b->get();
   return nullptr;  // dates/times have no meaning in a scenario
-}
-
-std::string quote(const std::string& s) {
-  std::string o = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"': o += "\\\""; break;
-      case '\\': o += "\\\\"; break;
-      case '\n': o += "\\n"; break;
-      case '\t': o += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char b[8];
-          snprintf(b, sizeof b, "\\u%04x", c);
-          o += b;
-        } else {
-          o += c;
-        }
-    }
-  }
-  return o + "\"";
-}
-
-bool bare_key(const std::string& k) {
-  if (k.empty()) return false;
-  for (char c : k)
-    if (!(isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-')) return false;
-  return true;
 }
 
 std::runtime_error error_at(const std::string& file, const toml::node& where, const std::string& why) {
@@ -129,140 +101,199 @@ FileSpec parse_file_entry(const toml::table& ft, const std::string& file, std::u
 }  // namespace
 
 
-std::string toml_value(const json& v) {
+namespace {
+
+// Where a converted JSON value goes: appended to an array, or under a key of a table.
+struct ArraySink {
+  toml::array& array;
+  template <typename T>
+  void operator()(T&& v) const { array.push_back(std::forward<T>(v)); }
+};
+struct TableSink {
+  toml::table& table;
+  std::string_view key;
+  template <typename T>
+  void operator()(T&& v) const { table.insert_or_assign(key, std::forward<T>(v)); }
+};
+
+// A JSON value (as to_json made it from the scenario) back as TOML. Tables nested in a rule stay
+// inline, like the scenario's own `match = { ... }`.
+template <typename Sink>
+void put_toml(const json& v, const Sink& put) {
   switch (v.type()) {
-    case json::value_t::string: return quote(v.get<std::string>());
-    case json::value_t::boolean: return v.get<bool>() ? "true" : "false";
-    case json::value_t::number_integer: return std::to_string(v.get<long long>());
-    case json::value_t::number_unsigned: return std::to_string(v.get<unsigned long long>());
-    case json::value_t::number_float: {
-      std::ostringstream os;
-      os.precision(17);
-      os << v.get<double>();
-      std::string s = os.str();
-      if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
-      return s;
-    }
+    case json::value_t::string: put(v.get<std::string>()); break;
+    case json::value_t::boolean: put(v.get<bool>()); break;
+    case json::value_t::number_integer: put(v.get<std::int64_t>()); break;
+    case json::value_t::number_unsigned:
+      if (v.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX))
+        throw std::runtime_error("integer " + v.dump() + " does not fit a TOML integer");
+      put(v.get<std::int64_t>());
+      break;
+    case json::value_t::number_float: put(v.get<double>()); break;
     case json::value_t::array: {
-      std::string o = "[";
-      bool first = true;
-      for (auto& e : v) {
-        o += (first ? "" : ", ") + toml_value(e);
-        first = false;
-      }
-      return o + "]";
+      toml::array a;
+      for (const auto& e : v) put_toml(e, ArraySink{a});
+      put(std::move(a));
+      break;
     }
     case json::value_t::object: {
-      std::string o = "{ ";
-      bool first = true;
-      for (auto& [k, e] : v.items()) {
-        o += (first ? "" : ", ") + (bare_key(k) ? k : quote(k)) + " = " + toml_value(e);
-        first = false;
-      }
-      return o + (first ? "}" : " }");
+      toml::table t;
+      t.is_inline(true);
+      for (const auto& [k, e] : v.items()) put_toml(e, TableSink{t, k});
+      put(std::move(t));
+      break;
     }
-    default: return "\"\"";
+    default: put(std::string()); break;  // null: to_json's dates and times
   }
 }
 
-Scenario parse_scenario_text(const std::string& text, const std::string& file) {
-  toml::table t;
+// Basic strings with escapes only (no literal or multi-line strings): one line per key.
+constexpr auto kTomlFlags = toml::format_flags::allow_unicode_strings;
+
+std::string format_toml(const toml::node& n) {
+  std::ostringstream os;
+  os << toml::toml_formatter(n, kTomlFlags);
+  return os.str();
+}
+
+}  // namespace
+
+std::string toml_value(const json& v) {
+  toml::table holder;
+  put_toml(v, TableSink{holder, "v"});
+  return format_toml(*holder.get("v"));
+}
+
+namespace {
+
+std::runtime_error scenario_error(const std::string& file, const std::string& why) {
+  return std::runtime_error(file + ": " + why);
+}
+
+toml::table parse_toml_document(const std::string& text, const std::string& file) {
   try {
-    t = toml::parse(text, file);
+    return toml::parse(text, file);
   } catch (const toml::parse_error& e) {
     std::ostringstream os;
     os << file << ":" << e.source().begin.line << ": " << e.description();
     throw std::runtime_error(os.str());
   }
-  // Arrays of tables ([[expect]], [[rule]], [[disk]], step = [ {...} ]) must
-  // be exactly that: `expect = "x"` used to be accepted and judged as nothing
-  // (a scenario whose expectations vanish cannot fail). Name file:line:col.
+}
+
+// Arrays of tables ([[expect]], [[rule]], [[disk]], step = [ {...} ]) must be exactly that:
+// `expect = "x"` used to be accepted and judged as nothing (a scenario whose expectations vanish
+// cannot fail). Names file:line:col.
+void check_arrays_of_tables(const toml::table& t, const std::string& file) {
   for (const char* key : {"expect", "rule", "disk", "step", "file"}) {
     const toml::node* n = t.get(key);
     if (!n) continue;
-    auto at = [&](const toml::node& where, const std::string& why) { return error_at(file, where, why); };
     const toml::array* a = n->as_array();
-    if (!a) throw at(*n, std::string(key) + " must be an array of tables ([[" + key + "]] or " + key + " = [ { ... } ])");
+    if (!a)
+      throw error_at(file, *n, std::string(key) + " must be an array of tables ([[" + key + "]] or " +
+                                   key + " = [ { ... } ])");
     for (auto&& e : *a)
-      if (!e.is_table()) throw at(e, std::string("every ") + key + " entry must be a table");
+      if (!e.is_table()) throw error_at(file, e, std::string("every ") + key + " entry must be a table");
   }
-  Scenario s;
-  s.file = file;
-  if (const toml::array* fa = t["file"].as_array()) {
-    std::uintmax_t total = 0;
-    for (auto&& e : *fa) {
-      s.files.push_back(parse_file_entry(*e.as_table(), file, total));
-      for (size_t i = 0; i + 1 < s.files.size(); ++i)
-        if (s.files[i].dst == s.files.back().dst)
-          throw error_at(file, *e.as_table()->get("dst"), "[[file]] dst " + s.files.back().dst + " given twice");
-    }
+}
+
+std::vector<FileSpec> parse_files(const toml::table& t, const std::string& file) {
+  std::vector<FileSpec> files;
+  const toml::array* fa = t["file"].as_array();
+  if (!fa) return files;
+  std::uintmax_t total = 0;
+  for (auto&& e : *fa) {
+    files.push_back(parse_file_entry(*e.as_table(), file, total));
+    for (size_t i = 0; i + 1 < files.size(); ++i)
+      if (files[i].dst == files.back().dst)
+        throw error_at(file, *e.as_table()->get("dst"), "[[file]] dst " + files.back().dst + " given twice");
   }
-  json j = to_json(t);
-  auto bad = [&](const std::string& why) { return std::runtime_error(file + ": " + why); };
-  // A value of the wrong type (name = 1, mount = "x", disk = "0", ...) makes
-  // nlohmann throw type_error: report it like every other mistake, with the
-  // file name (found by fuzzing). dump() rejects invalid UTF-8 here rather
-  // than when the plan is sent to the guest.
-  try {
-    (void)j.dump();
-  if (!j.contains("name") || !j["name"].is_string()) throw bad("missing name");
+  return files;
+}
+
+// name, description, kernel, seed, timeout, skip, modules.
+void parse_header(const json& j, Scenario& s) {
+  if (!j.contains("name") || !j["name"].is_string()) throw scenario_error(s.file, "missing name");
   s.name = j["name"];
   s.description = j.value("description", std::string());
   s.kernel = j.value("kernel", std::string());
   // Schedules take a non-negative seed; -9 would wrap to a 64-bit value that
   // TOML cannot hold in the generated schedule (found by fuzzing).
   if (j.contains("seed") && !(j["seed"].is_number_integer() && j["seed"].get<long long>() >= 0))
-    throw bad("seed must be a non-negative integer");
+    throw scenario_error(s.file, "seed must be a non-negative integer");
   s.seed = j.value("seed", 0ULL);
   s.timeout_s = j.value("timeout", 0);
   if (j.contains("skip")) s.skip = j["skip"].get<std::string>();
   if (j.contains("modules"))
     for (auto& m : j["modules"]) s.modules.push_back(m.get<std::string>());
+}
+
+DiskSpec parse_disk(const json& d, const std::string& file) {
+  DiskSpec ds;
+  if (!d.contains("image")) throw scenario_error(file, "[[disk]] needs image");
+  ds.image = d["image"];
+  if (d.contains("mount")) {
+    if (d["mount"].is_boolean()) {
+      ds.mount = d["mount"];
+    } else {
+      ds.fs = d["mount"].value("fs", std::string());
+      ds.options = d["mount"].value("options", std::string());
+      ds.mount = d["mount"].value("auto", true);
+    }
+  }
+  return ds;
+}
+
+// step, disk, rule and expect.
+void parse_body(const json& j, Scenario& s) {
   if (j.contains("step")) {
-    if (!j["step"].is_array()) throw bad("step must be an array of inline tables");
+    if (!j["step"].is_array()) throw scenario_error(s.file, "step must be an array of inline tables");
     s.steps = j["step"];
     for (auto& st : s.steps)
-      if (!st.is_object() || !st.contains("do")) throw bad("every step needs do = \"...\"");
+      if (!st.is_object() || !st.contains("do")) throw scenario_error(s.file, "every step needs do = \"...\"");
   }
   if (j.contains("disk"))
-    for (auto& d : j["disk"]) {
-      DiskSpec ds;
-      if (!d.contains("image")) throw bad("[[disk]] needs image");
-      ds.image = d["image"];
-      if (d.contains("mount")) {
-        if (d["mount"].is_boolean()) {
-          ds.mount = d["mount"];
-        } else {
-          ds.fs = d["mount"].value("fs", std::string());
-          ds.options = d["mount"].value("options", std::string());
-          ds.mount = d["mount"].value("auto", true);
-        }
-      }
-      s.disks.push_back(ds);
-    }
+    for (auto& d : j["disk"]) s.disks.push_back(parse_disk(d, s.file));
   // guest_plan() names disks /dev/vda../dev/vdz (found by fuzzing: a 27th disk
   // became "/dev/vd\x7b", the 32nd invalid UTF-8).
-  if (s.disks.size() > 26) throw bad("at most 26 [[disk]] tables");
+  if (s.disks.size() > 26) throw scenario_error(s.file, "at most 26 [[disk]] tables");
   if (j.contains("rule"))
     for (auto& r : j["rule"]) {
       int disk = r.value("disk", 0);
-      if (disk < 0 || disk >= static_cast<int>(s.disks.size())) throw bad("rule names a disk that does not exist");
+      if (disk < 0 || disk >= static_cast<int>(s.disks.size()))
+        throw scenario_error(s.file, "rule names a disk that does not exist");
       s.rules.push_back(r);
     }
   if (j.contains("expect"))
     for (auto& e : j["expect"]) s.expects.push_back(e);
+}
+
+}  // namespace
+
+Scenario parse_scenario_text(const std::string& text, const std::string& file) {
+  toml::table t = parse_toml_document(text, file);
+  check_arrays_of_tables(t, file);
+  Scenario s;
+  s.file = file;
+  s.files = parse_files(t, file);
+  json j = to_json(t);
+  // A value of the wrong type (name = 1, mount = "x", disk = "0", ...) makes
+  // nlohmann throw type_error: report it like every other mistake, with the
+  // file name (found by fuzzing). dump() rejects invalid UTF-8 here rather
+  // than when the plan is sent to the guest.
+  try {
+    (void)j.dump();
+    parse_header(j, s);
+    parse_body(j, s);
   } catch (const json::exception& e) {
-    throw bad(std::string("malformed value: ") + e.what());
+    throw scenario_error(file, std::string("malformed value: ") + e.what());
   }
   return s;
 }
 
 Scenario load_scenario(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(path + ": cannot open");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_scenario_text(ss.str(), path);
+  auto text = base::try_read_file(path);
+  if (!text) throw std::runtime_error(path + ": cannot open");
+  return parse_scenario_text(*text, path);
 }
 
 json guest_plan(const Scenario& s) {
@@ -301,17 +332,20 @@ json guest_plan(const Scenario& s) {
 }
 
 std::string schedule_toml(const Scenario& s, int disk) {
-  std::string o = "# generated by fsfault vm-test from " + s.file + "\n";
-  o += "seed = " + std::to_string(s.seed) + "\n";
+  toml::array rules;
   for (auto& r : s.rules) {
     if (r.value("disk", 0) != disk) continue;
-    o += "\n[[rule]]\n";
-    for (auto& [k, v] : r.items()) {
-      if (k == "disk") continue;
-      o += (bare_key(k) ? k : quote(k)) + " = " + toml_value(v) + "\n";  // quoted: found by fuzzing
-    }
+    toml::table rule;
+    for (auto& [k, v] : r.items())
+      if (k != "disk") put_toml(v, TableSink{rule, k});
+    rules.push_back(std::move(rule));
   }
-  return o;
+  toml::table doc;
+  doc.insert("seed", static_cast<std::int64_t>(s.seed));  // parse_header keeps it below 2^63
+  if (!rules.empty()) doc.insert("rule", std::move(rules));
+  std::string from = s.file;
+  std::replace_if(from.begin(), from.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+  return "# generated by fsfault vm-test from " + from + "\n" + format_toml(doc) + "\n";
 }
 
 std::string KernelVersion::str() const {

@@ -1,3 +1,5 @@
+#include "faults/schedule.h"
+#include "faults/target_map.h"
 #include "runner/judge/judge.h"
 #include "runner/scenario/scenario.h"
 #include "runner/test_temp_dir.h"
@@ -8,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 using namespace fsfault::vm;
 
@@ -216,4 +219,74 @@ TEST(ScenarioFiles, AFileTheGuestCouldNotWriteFailsTheScenario) {
   EXPECT_EQ(o.verdict, Verdict::fail);
   ASSERT_EQ(o.reasons.size(), 1u);
   EXPECT_EQ(o.reasons[0], "shipping [[file]] /y failed with ENOSPC");
+}
+
+namespace {
+
+// A map naming every target the scenario's rules use (64 sectors each): the round trip below is
+// about the TOML, not about where the targets are.
+fsfault::faults::TargetMap map_for_targets(const Scenario& s) {
+  fsfault::faults::TargetMap map;
+  for (const auto& r : s.rules)
+    if (r.contains("match") && r["match"].is_object() && r["match"].contains("target"))
+      map.entry(r["match"]["target"].get<std::string>()).add_sectors(64, 127);
+  return map;
+}
+
+}  // namespace
+
+// Every catalogue rule survives schedule_toml: the fault engine's own parser reads the generated
+// schedule back with the same seed and the same number of rules on every disk.
+TEST(Scenario, CatalogueSchedulesParseWithTheFaultEngine) {
+  int scenarios = 0, rules = 0;
+  for (auto& e : std::filesystem::recursive_directory_iterator(FSFAULT_SCENARIOS_DIR)) {
+    if (e.path().extension() != ".toml") continue;
+    Scenario s = load_scenario(e.path().string());
+    auto map = map_for_targets(s);
+    for (int d = 0; d < static_cast<int>(s.disks.size()); ++d) {
+      std::string sched = schedule_toml(s, d);
+      std::size_t expected = 0;
+      for (const auto& r : s.rules) expected += r.value("disk", 0) == d;
+      try {
+        auto parsed = fsfault::faults::Schedule::parse(sched, "generated.toml", &map, 0);
+        EXPECT_EQ(parsed.rules.size(), expected) << e.path() << "\n" << sched;
+        EXPECT_EQ(parsed.seed, s.seed) << e.path();
+        rules += static_cast<int>(parsed.rules.size());
+      } catch (const std::exception& err) {
+        ADD_FAILURE() << e.path() << " disk " << d << ": " << err.what() << "\n" << sched;
+      }
+    }
+    ++scenarios;
+  }
+  EXPECT_GE(scenarios, 10);
+  EXPECT_GE(rules, 10);
+}
+
+// The inputs fuzz/scenario_fuzzer once crashed on (and its seed corpus), replayed without the
+// fuzzing engine: whatever parses must give schedules that are valid TOML.
+TEST(Scenario, FuzzRegressionsGiveValidSchedules) {
+  int inputs = 0;
+  for (const char* dir : {"/fuzz/regressions/scenario_fuzzer", "/fuzz/corpus/scenario_fuzzer"}) {
+    // FSFAULT_SCENARIOS_DIR is SOURCE/guest-tests/scenarios.
+    auto source = std::filesystem::path(FSFAULT_SCENARIOS_DIR).parent_path().parent_path();
+    std::filesystem::path p = source.string() + dir;
+    if (!std::filesystem::is_directory(p)) continue;
+    for (auto& e : std::filesystem::directory_iterator(p)) {
+      std::ifstream in(e.path(), std::ios::binary);
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      ++inputs;
+      Scenario s;
+      try {
+        s = parse_scenario_text(text, "fuzz.toml");
+      } catch (const std::runtime_error& err) {
+        EXPECT_EQ(std::string(err.what()).rfind("fuzz.toml", 0), 0u) << e.path() << ": " << err.what();
+        continue;
+      }
+      for (int d = 0; d < static_cast<int>(s.disks.size()); ++d) {
+        std::string sched = schedule_toml(s, d);
+        EXPECT_NO_THROW((void)toml::parse(sched)) << e.path() << "\n" << sched;
+      }
+    }
+  }
+  EXPECT_GE(inputs, 6);
 }

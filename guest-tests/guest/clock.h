@@ -1,0 +1,10 @@
+// Monotonic milliseconds: step durations and every record's t_ms.
+#pragma once
+
+namespace fsfault::guest {
+
+long long now_ms();
+// Milliseconds since the harness started (a record's t_ms).
+long long ms_since_start();
+
+}  // namespace fsfault::guest

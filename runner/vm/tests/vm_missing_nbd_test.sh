@@ -6,7 +6,8 @@
 set -euo pipefail
 fsfault=$1 scenarios=$2 out=$3
 bindir=$(dirname "$fsfault")
-build=$(dirname "$bindir")
+# FSFAULT_VM_CACHE=DIR: kernels and images of another build, as vm_no_orphans.sh.
+cache=${FSFAULT_VM_CACHE:-$(dirname "$bindir")}
 rm -rf "$out"
 mkdir -p "$out/alone"
 cp "$fsfault" "$bindir/fsfault-guest" "$out/alone/"
@@ -15,7 +16,7 @@ run() {  # run NAME ARGS...: vm-test from the copy, stdout+stderr in $out/NAME.o
   local name=$1
   shift
   set +e
-  "$out/alone/fsfault" vm-test --kernel bookworm --accel tcg --cache "$build" --scenarios "$scenarios" \
+  "$out/alone/fsfault" vm-test --kernel bookworm --accel tcg --cache "$cache" --scenarios "$scenarios" \
     --filter runner/exec-shipped-file --timeout 120 --out "$out/$name" "$@" >"$out/$name.out" 2>&1
   rc=$?
   set -e

@@ -48,6 +48,107 @@ std::string toml_error(const toml::parse_error& e, const std::string& file) {
   return os.str();
 }
 
+// Guest-clock times from records.jsonl (ms since the harness started).
+struct GuestTimes {
+  std::optional<long long> first_event, phase, phase_rtt;
+  std::string phase_name;  // the first phase
+};
+
+// Host-clock times from runner.log (ms since the scenario started, scenario_run.cpp).
+struct HostTimes {
+  std::map<int, long long> spawned;  // disk -> "server for disk N started at T ms"
+  std::optional<long long> servers_up, phase;
+};
+
+void count_event(const json& r, FloodCounts& c) {
+  for (auto& m : r.value("mask_names", json::array())) {
+    if (m == "FS_ERROR") {
+      ++c.fs_error_events;
+      c.error_count_sum += r.value("error_count", 0LL);
+    }
+    if (m == "Q_OVERFLOW") ++c.overflow_events;
+  }
+}
+
+// The "errors-before"/"errors-after" reads of ext4's errors_count.
+void note_counter(const json& r, FloodCounts& c) {
+  std::string label = r.value("label", std::string());
+  if (label != "errors-before" && label != "errors-after") return;
+  try {
+    (label == "errors-before" ? c.errors_before : c.errors_after) = std::stoll(r.value("value", std::string()));
+  } catch (const std::exception&) {  // an unreadable value stays unset: the report says so
+  }
+}
+
+// Events, lost reports and counters into c; the guest's times for the clock alignment.
+GuestTimes count_records(const std::string& dir, FloodCounts& c) {
+  GuestTimes g;
+  for (auto& r : read_jsonl(dir + "/records.jsonl")) {
+    if (!r.is_object()) continue;
+    std::string type = r.value("type", std::string());
+    if (type == "event") {
+      count_event(r, c);
+    } else if (type == "kmsg" && r.value("text", std::string()).find("lost filesystem error report") != std::string::npos) {
+      // fs/fserror.c (7.0+) logs "lost filesystem error report ..." for each report it drops.
+      ++c.lost_reports;
+    } else if (type == "first-event") {
+      long long t = r.value("t_ms", 0LL);
+      if (!g.first_event || t < *g.first_event) g.first_event = t;
+    } else if (type == "phase" && !g.phase) {
+      g.phase = r.value("t_ms", 0LL);
+      g.phase_name = r.value("name", std::string());
+    } else if (type == "step" && r.value("do", std::string()) == "phase" && !g.phase_rtt) {
+      g.phase_rtt = r.value("ms", 0LL);
+    } else if (type == "step" && r.value("ok", false) && r.contains("label")) {
+      note_counter(r, c);
+    }
+  }
+  return g;
+}
+
+// Server spawns, "servers up" and the first "phase NAME" line of runner.log (missing: none).
+HostTimes read_runner_log(const std::string& dir, const std::string& phase_name) {
+  HostTimes h;
+  std::istringstream log(base::try_read_file(dir + "/runner.log").value_or(""));
+  static const std::regex spawn_re(R"(^server for disk (\d+) started at (\d+) ms)");
+  static const std::regex up_re(R"(^servers up after (\d+) ms)");
+  static const std::regex phase_re(R"(^phase (.*) at (\d+) ms: )");
+  std::string line;
+  std::smatch m;
+  while (std::getline(log, line)) {
+    if (std::regex_search(line, m, spawn_re)) h.spawned[std::stoi(m[1])] = std::stoll(m[2]);
+    else if (std::regex_search(line, m, up_re)) h.servers_up = std::stoll(m[1]);
+    else if (std::regex_search(line, m, phase_re) && !h.phase && m[1] == phase_name) h.phase = std::stoll(m[2]);
+  }
+  return h;
+}
+
+// Fault log lines into c (count and digest); the first fault on the host's clock.
+std::optional<long long> count_fault_logs(const std::string& dir, HostTimes& host, FloodCounts& c) {
+  base::Sha256 digest;  // of the fault logs without times: same schedule, seed and workload -> same digest
+  std::optional<long long> first_fault;
+  for (int d = 0; base::exists(dir + "/faults-d" + std::to_string(d) + ".jsonl"); ++d) {
+    std::istringstream in(base::read_file(dir + "/faults-d" + std::to_string(d) + ".jsonl"));
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.empty()) continue;
+      ++c.faults_fired;
+      json j = json::parse(line, nullptr, false);
+      if (j.is_object() && host.spawned.count(d) && j.contains("t_ms") && j["t_ms"].is_number()) {
+        long long t = host.spawned[d] + j["t_ms"].get<long long>();
+        if (!first_fault || t < *first_fault) first_fault = t;
+      }
+      // Without t_ms and req: req numbers every request the server saw, including the kernel's
+      // background writeback before the workload, whose count varies from boot to boot.
+      j = json::parse(faults::FaultLog::without_time(line), nullptr, false);
+      if (j.is_object()) j.erase("req");
+      digest.update(std::to_string(d) + ":" + j.dump() + "\n");
+    }
+  }
+  c.fault_log_digest = digest.hex_finish();
+  return first_fault;
+}
+
 }  // namespace
 
 bool is_shell_workload(const std::string& path) {
@@ -116,88 +217,20 @@ Scenario repro_scenario(const std::string& schedule_text, const std::string& sch
 
 FloodCounts count_flood(const std::string& dir) {
   FloodCounts c;
-  std::optional<long long> first_event_guest, phase_guest, phase_rtt;
-  std::string phase_name;
-  for (auto& r : read_jsonl(dir + "/records.jsonl")) {
-    if (!r.is_object()) continue;
-    std::string type = r.value("type", std::string());
-    if (type == "event") {
-      for (auto& m : r.value("mask_names", json::array())) {
-        if (m == "FS_ERROR") {
-          ++c.fs_error_events;
-          c.error_count_sum += r.value("error_count", 0LL);
-        }
-        if (m == "Q_OVERFLOW") ++c.overflow_events;
-      }
-    } else if (type == "kmsg" && r.value("text", std::string()).find("lost filesystem error report") != std::string::npos) {
-      // fs/fserror.c (7.0+) logs one line per report it had to drop (design.md §5).
-      ++c.lost_reports;
-    } else if (type == "first-event") {
-      long long t = r.value("t_ms", 0LL);
-      if (!first_event_guest || t < *first_event_guest) first_event_guest = t;
-    } else if (type == "phase" && !phase_guest) {
-      phase_guest = r.value("t_ms", 0LL);
-      phase_name = r.value("name", std::string());
-    } else if (type == "step" && r.value("do", std::string()) == "phase" && !phase_rtt) {
-      phase_rtt = r.value("ms", 0LL);
-    } else if (type == "step" && r.value("ok", false) && r.contains("label")) {
-      std::string label = r.value("label", std::string());
-      if (label != "errors-before" && label != "errors-after") continue;
-      try {
-        (label == "errors-before" ? c.errors_before : c.errors_after) = std::stoll(r.value("value", std::string()));
-      } catch (const std::exception&) {
-      }
-    }
-  }
-  try {
-    c.fs = json::parse(base::read_file(dir + "/map-d0.json")).value("fs", std::string());
-  } catch (const std::exception&) {
+  GuestTimes guest = count_records(dir, c);
+  if (auto map = base::try_read_file(dir + "/map-d0.json")) {
+    json j = json::parse(*map, nullptr, false);
+    if (j.is_object() && j.contains("fs") && j["fs"].is_string()) c.fs = j["fs"];
   }
   if (c.fs != "ext4") c.errors_before = c.errors_after = std::nullopt;
-
-  base::Sha256 digest;  // of the fault logs without times: same schedule, seed and workload -> same digest
-  std::optional<long long> first_fault_host;
-  // runner.log: host ms since the scenario started (vm.cpp).
-  std::map<int, long long> spawned;
-  std::optional<long long> servers_up, phase_host;
-  try {
-    std::istringstream log(base::read_file(dir + "/runner.log"));
-    static const std::regex spawn_re(R"(^server for disk (\d+) started at (\d+) ms)");
-    static const std::regex up_re(R"(^servers up after (\d+) ms)");
-    static const std::regex phase_re(R"(^phase (.*) at (\d+) ms: )");
-    std::string line;
-    std::smatch m;
-    while (std::getline(log, line)) {
-      if (std::regex_search(line, m, spawn_re)) spawned[std::stoi(m[1])] = std::stoll(m[2]);
-      else if (std::regex_search(line, m, up_re)) servers_up = std::stoll(m[1]);
-      else if (std::regex_search(line, m, phase_re) && !phase_host && m[1] == phase_name) phase_host = std::stoll(m[2]);
-    }
-  } catch (const std::exception&) {
-  }
-  for (int d = 0; base::exists(dir + "/faults-d" + std::to_string(d) + ".jsonl"); ++d) {
-    std::istringstream in(base::read_file(dir + "/faults-d" + std::to_string(d) + ".jsonl"));
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.empty()) continue;
-      ++c.faults_fired;
-      json j = json::parse(line, nullptr, false);
-      if (j.is_object() && spawned.count(d) && j.contains("t_ms") && j["t_ms"].is_number()) {
-        long long t = spawned[d] + j["t_ms"].get<long long>();
-        if (!first_fault_host || t < *first_fault_host) first_fault_host = t;
-      }
-      // Without t_ms and req: req numbers every request the server saw, including the kernel's
-      // background writeback before the workload, whose count varies from boot to boot.
-      j = json::parse(faults::FaultLog::without_time(line), nullptr, false);
-      if (j.is_object()) j.erase("req");
-      digest.update(std::to_string(d) + ":" + j.dump() + "\n");
-    }
-  }
-  c.fault_log_digest = digest.hex_finish();
-  if (first_fault_host && first_event_guest && phase_guest && phase_host) {
-    long long event_host = *phase_host + (*first_event_guest - *phase_guest);
+  HostTimes host = read_runner_log(dir, guest.phase_name);
+  std::optional<long long> first_fault_host = count_fault_logs(dir, host, c);
+  if (first_fault_host && guest.first_event && guest.phase && host.phase) {
+    long long event_host = *host.phase + (*guest.first_event - *guest.phase);
     c.first_fault_to_event_ms = event_host - *first_fault_host;
-    long long startup = servers_up && spawned.count(0) ? std::max(0LL, *servers_up - spawned.begin()->second) : 0;
-    c.first_fault_to_event_slack_ms = startup + phase_rtt.value_or(0);
+    long long startup =
+        host.servers_up && host.spawned.count(0) ? std::max(0LL, *host.servers_up - host.spawned.begin()->second) : 0;
+    c.first_fault_to_event_slack_ms = startup + guest.phase_rtt.value_or(0);
   }
   return c;
 }

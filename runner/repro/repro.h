@@ -1,5 +1,5 @@
 // `fsfault repro`: a schedule + seed + image + a workload, run as a one-scenario catalogue; then
-// the error-flood accounting read back from the artifacts (design.md §2, docs/vm-test.md).
+// the error-flood accounting read back from the artifacts (docs/vm-test.md, "fsfault repro").
 #pragma once
 
 #include "runner/scenario/scenario.h"

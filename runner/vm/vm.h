@@ -1,5 +1,5 @@
 // Runs one scenario in a VM: fault servers, QEMU, the guest channel, the
-// judge; writes the scenario's artifacts.
+// judge; writes the scenario's artifacts (scenario_run.h has the stages).
 #pragma once
 
 #include "runner/judge/judge.h"
@@ -14,7 +14,7 @@ struct RunConfig {
   KernelInfo kernel;
   std::string initramfs;
   std::string accel = "tcg";       // "kvm" or "tcg" (already decided)
-  std::string nbd_server;          // fsfault-nbd path; "" → qemu-nbd stand-in (no faults)
+  std::string nbd_server;          // the fsfault-nbd binary (required: a run without it is an error)
   std::string qemu = "qemu-system-x86_64";
   std::string recipes_dir;         // images/recipes
   std::string image_cache;         // build/images
@@ -26,13 +26,5 @@ struct RunConfig {
 };
 
 Outcome run_scenario(const Scenario& s, const RunConfig& c, std::mutex& log_mutex);
-
-// "kvm" when a short probe boot reaches userspace within probe_s, else "tcg".
-std::string probe_accel(const KernelInfo& k, const std::string& initramfs, const std::string& qemu, int probe_s,
-                        std::string* why);
-
-// QEMU's command line for a scenario (exposed for tests and repro.sh).
-std::vector<std::string> qemu_argv(const RunConfig& c, const std::vector<std::string>& nbd_sockets,
-                                   const std::string& channel_socket, const std::string& console_log);
 
 }  // namespace fsfault::vm

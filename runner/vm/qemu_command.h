@@ -1,0 +1,19 @@
+// QEMU's command line for a scenario, and the KVM probe that picks the accelerator.
+#pragma once
+
+#include "runner/vm/vm.h"
+
+#include <string>
+#include <vector>
+
+namespace fsfault::vm {
+
+// QEMU's command line for a scenario (exposed for tests and repro.sh).
+std::vector<std::string> qemu_argv(const RunConfig& c, const std::vector<std::string>& nbd_sockets,
+                                   const std::string& channel_socket, const std::string& console_log);
+
+// "kvm" when a short probe boot reaches userspace within probe_s, else "tcg".
+std::string probe_accel(const KernelInfo& k, const std::string& initramfs, const std::string& qemu, int probe_s,
+                        std::string* why);
+
+}  // namespace fsfault::vm

@@ -1,4 +1,4 @@
-// Scenario model (design.md §4): parsed from TOML, handed to the guest as
+// Scenario model (docs/scenarios.md): parsed from TOML, handed to the guest as
 // JSON, judged on the host.
 #pragma once
 
@@ -20,7 +20,7 @@ struct DiskSpec {
   bool mount = true;    // mounted before the first step
 };
 
-// [[file]]: a host file shipped into the guest with the plan (design.md §4) and written there
+// [[file]]: a host file shipped into the guest with the plan (docs/vm-test.md) and written there
 // before the steps run, e.g. a static test binary or a shell script for `do = "exec"`.
 struct FileSpec {
   std::string src;         // as written in the scenario

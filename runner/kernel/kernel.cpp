@@ -1,6 +1,7 @@
 #include "runner/kernel/kernel.h"
 
 #include "base/files.h"
+#include "base/sha256.h"
 #include "runner/kernel/debian_kernel.h"
 #include "runner/kernel/modules.h"
 #include "runner/kernel/run_tool.h"
@@ -46,13 +47,62 @@ void index_modules_tree(const std::string& tree, const std::string& release, con
   if (!base::exists(tree + "/modules.dep.bin")) throw std::runtime_error("depmod -b for " + tree + " wrote no modules.dep.bin");
 }
 
-KernelInfo provision_user_kernel(const std::string& path, const std::string& modules_dir, const std::string& cache_dir,
+// The build tree a bzImage sits in (TREE/arch/x86/boot/bzImage), "" when it is not in one.
+std::string tree_of_image(const std::string& image) {
+  fs::path p = fs::path(image);
+  if (p.filename() != "bzImage" || p.parent_path().filename() != "boot") return "";
+  fs::path tree = p.parent_path().parent_path().parent_path().parent_path();
+  return base::exists((tree / ".config").string()) ? tree.string() : "";
+}
+
+// A tree's modules, installed once per build (keyed by its bzImage and modules.order) into the
+// cache: `make modules_install` writes only below INSTALL_MOD_PATH, never into the tree.
+std::string install_tree_modules(const std::string& tree, const std::string& cache_dir, std::ostream& log) {
+  base::Sha256 key;
+  key.update(tree + "\n" + base::sha256_file(tree + "/arch/x86/boot/bzImage") + "\n");
+  key.update(base::read_file(tree + "/modules.order"));
+  const std::string dir = fs::absolute(cache_dir).string() + "/trees/" + key.hex_finish().substr(0, 16);
+  if (base::exists(dir + "/.complete")) return dir;
+  DirLock lock(fs::path(dir).parent_path().string());
+  const std::string tmp = dir + ".tmp";
+  fs::remove_all(tmp);
+  fs::create_directories(tmp);
+  log << "kernel: make -C " << tree << " modules_install INSTALL_MOD_PATH=" << dir << "\n";
+  auto r = run_tool({"make", "-C", tree, "-s", "modules_install", "INSTALL_MOD_PATH=" + tmp, "DEPMOD=true"}, 600);
+  if (r.exit_code != 0) {
+    fs::remove_all(tmp);
+    throw std::runtime_error("make -C " + tree + " modules_install failed: " + trim(r.err));
+  }
+  base::write_file(tmp + "/.complete", tree + "\n");
+  fs::remove_all(dir);
+  fs::rename(tmp, dir);
+  return dir;
+}
+
+// --kernel DIR: the tree's bzImage, its .config, and its modules when it built any.
+std::string tree_image(const std::string& tree) {
+  const std::string image = tree + "/arch/x86/boot/bzImage";
+  if (!base::exists(image))
+    throw std::runtime_error("--kernel " + tree + ": not a kernel build tree (no arch/x86/boot/bzImage; run make first)");
+  return image;
+}
+
+KernelInfo provision_user_kernel(const std::string& path, std::string modules_dir, const std::string& cache_dir,
                                  std::ostream& log) {
   if (!base::exists(path))
     throw std::runtime_error("--kernel " + path + ": neither a known name (bookworm, trixie, sid) nor a file");
   KernelInfo k;
   k.label = path;
-  k.image = fs::absolute(path).string();
+  if (fs::is_directory(path)) {
+    k.tree = fs::absolute(path).lexically_normal().string();
+    if (k.tree.size() > 1 && k.tree.back() == '/') k.tree.pop_back();
+    k.image = tree_image(k.tree);
+    if (modules_dir.empty() && base::exists(k.tree + "/modules.order"))
+      modules_dir = install_tree_modules(k.tree, cache_dir, log);
+  } else {
+    k.image = fs::absolute(path).string();
+    k.tree = tree_of_image(k.image);
+  }
   k.version_string = bzimage_version(k.image);
   k.version = parse_kernel_version(k.version_string);
   if (!modules_dir.empty()) {
@@ -65,13 +115,24 @@ KernelInfo provision_user_kernel(const std::string& path, const std::string& mod
   return k;
 }
 
+void discover_config(KernelInfo& k, std::ostream& log) {
+  k.config = find_kernel_config(k.image, k.tree, k.release);
+  if (k.config)
+    log << "kernel config: " << k.config->origin() << " (" << k.config->size() << " options)\n";
+  else
+    log << "kernel config: none found before boot (no .config in a tree, no config file beside " << k.image
+        << ", no IKCONFIG in it): CONFIG requirements are not checked\n";
+}
+
 }  // namespace
 
 KernelInfo provision_kernel(const std::string& name, const std::string& modules_dir, const std::string& cache_dir,
                             std::ostream& log) {
-  if (name.find('/') != std::string::npos || base::exists(name) || debian_suite(name).empty())
-    return provision_user_kernel(name, modules_dir, cache_dir, log);
-  return provision_debian_kernel(name, cache_dir, log);
+  KernelInfo k = name.find('/') != std::string::npos || base::exists(name) || debian_suite(name).empty()
+                     ? provision_user_kernel(name, modules_dir, cache_dir, log)
+                     : provision_debian_kernel(name, cache_dir, log);
+  discover_config(k, log);
+  return k;
 }
 
 std::string bzimage_version(const std::string& path) {

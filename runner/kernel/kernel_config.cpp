@@ -210,6 +210,8 @@ std::optional<KernelConfig> find_kernel_config(const std::string& image, const s
     fs::path dir = fs::path(image).parent_path();
     if (!release.empty())
       if (auto c = config_file(dir / ("config-" + release), "")) return c;
+    // Debian's split packages (7.x) keep it as modules/<release>/config beside vmlinuz.
+    if (auto c = config_file(dir / "config", "")) return c;
     std::vector<fs::path> configs;
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(dir.empty() ? "." : dir, ec))

@@ -53,8 +53,9 @@ std::vector<std::string> unmet_requirements(const KernelConfig& config, const st
 std::optional<std::string> extract_ikconfig(std::string_view image);
 
 // Where a kernel's config lives, without booting it, in this order: `.config` in a build tree
-// (tree_dir), `config-RELEASE` beside the image (Debian's /boot layout; `release` may be empty,
-// then any single config-* there), the image's embedded IKCONFIG. nullopt when none is found (the
+// (tree_dir), `config-RELEASE` beside the image (Debian's /boot layout), `config` beside it
+// (Debian's split 7.x packages: modules/<release>/config), the one config-* there, the image's
+// embedded IKCONFIG. nullopt when none is found (the
 // runner then reads /proc/config.gz in the guest, where the kernel has it).
 std::optional<KernelConfig> find_kernel_config(const std::string& image, const std::string& tree_dir,
                                                const std::string& release);

@@ -210,7 +210,21 @@ std::vector<FileSpec> parse_files(const toml::table& t, const std::string& file)
   return files;
 }
 
-// name, description, kernel, seed, timeout, skip, modules.
+// config = ["CONFIG_X", ...]: kernel options the scenario needs (a skip naming them when absent).
+std::vector<std::string> parse_config_list(const json& j, const std::string& file) {
+  std::vector<std::string> out;
+  if (!j.is_array()) throw scenario_error(file, "config must be an array of CONFIG_NAME strings");
+  for (const auto& v : j) {
+    std::string o = v.is_string() ? v.get<std::string>() : "";
+    bool ok = o.size() > 7 && o.rfind("CONFIG_", 0) == 0 &&
+              o.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") == std::string::npos;
+    if (!ok) throw scenario_error(file, "config entries are kernel option names like CONFIG_FAILSLAB, got " + v.dump());
+    out.push_back(o);
+  }
+  return out;
+}
+
+// name, description, kernel, seed, timeout, skip, modules, config.
 void parse_header(const json& j, Scenario& s) {
   if (!j.contains("name") || !j["name"].is_string()) throw scenario_error(s.file, "missing name");
   s.name = j["name"];
@@ -225,6 +239,7 @@ void parse_header(const json& j, Scenario& s) {
   if (j.contains("skip")) s.skip = j["skip"].get<std::string>();
   if (j.contains("modules"))
     for (auto& m : j["modules"]) s.modules.push_back(m.get<std::string>());
+  if (j.contains("config")) s.config = parse_config_list(j["config"], s.file);
 }
 
 DiskSpec parse_disk(const json& d, const std::string& file) {

@@ -40,6 +40,7 @@ struct Scenario {
   std::string description;
   std::string kernel;       // version gate, e.g. ">=5.16" or ">=5.16,<7.0"
   std::vector<std::string> modules;  // extra guest modules the scenario needs
+  std::vector<std::string> config;   // kernel options it needs ("CONFIG_FAILSLAB"); skipped without
   std::uint64_t seed = 0;
   int timeout_s = 0;        // 0 = the runner's default
   json steps = json::array();

@@ -2,6 +2,7 @@
 
 #include "runner/kernel/initramfs.h"
 #include "runner/kernel/kernel.h"
+#include "runner/kernel/requirements.h"
 #include "runner/vm/qemu_command.h"
 #include "runner/vm/vm.h"
 #include "runner/vm_config.h"
@@ -110,11 +111,28 @@ std::string find_nbd_server(const CatalogueOptions& o) {
   return p;
 }
 
+// Before the first boot: the kernel's config against guest-tests/config for these scenarios. A
+// kernel lacking an option fsfault needs would only time out in the guest; name it instead.
+void check_requirements(const KernelInfo& k, const std::vector<Scenario>& scenarios) {
+  if (!k.config) return;
+  const std::string path = std::string(FSFAULT_SOURCE_DIR) + "/guest-tests/config";
+  auto reqs = catalogue_requirements(parse_config_fragment(base::read_file(path), path, "fsfault"), scenarios);
+  std::vector<std::string> unmet = unmet_requirements(*k.config, reqs);
+  for (const auto& r : reqs)
+    if (k.modules_dir.empty() && k.config->value(r.option) == "m")
+      unmet.push_back(r.option + " is a module, but the kernel has no modules (pass --modules DIR or build it in)");
+  if (unmet.empty()) return;
+  std::string why;
+  for (const auto& u : unmet) why += (why.empty() ? "" : "; ") + u;
+  throw std::runtime_error(why + " [config: " + k.config->origin() + "; fragment: " + path + "]");
+}
+
 // The kernel, the initramfs with the guest harness and every scenario's modules, the
 // accelerator: decided once for the whole catalogue. Throws, with `log` holding the details.
 RunConfig provision(const CatalogueOptions& o, const std::vector<Scenario>& scenarios, std::ostringstream& log) {
   RunConfig base;
   base.kernel = provision_kernel(o.kernel, o.modules, o.cache + "/kernels", log);
+  check_requirements(base.kernel, scenarios);
   std::vector<std::string> extra;
   for (auto& s : scenarios) extra.insert(extra.end(), s.modules.begin(), s.modules.end());
   std::string guest = base::dirname_of(base::self_exe()) + "/fsfault-guest";
@@ -148,7 +166,7 @@ void configure(const CatalogueOptions& o, RunConfig& base) {
 }
 
 // Names every result and settles skips and bad kernel gates; true for the scenarios to boot.
-std::vector<bool> gate(const std::vector<Scenario>& scenarios, const KernelVersion& version,
+std::vector<bool> gate(const std::vector<Scenario>& scenarios, const KernelInfo& kernel,
                        std::vector<Result>& ran, Printer& out) {
   std::vector<bool> need(scenarios.size(), false);
   for (size_t i = 0; i < scenarios.size(); ++i) {
@@ -158,7 +176,8 @@ std::vector<bool> gate(const std::vector<Scenario>& scenarios, const KernelVersi
     std::optional<std::string> skip = s.skip;
     if (!skip) {
       try {
-        skip = kernel_gate(s.kernel, version);
+        skip = kernel_gate(s.kernel, kernel.version);
+        if (!skip) skip = config_gate(s, kernel.config);
       } catch (const std::exception& e) {
         ran[i].outcome.verdict = Verdict::error;
         ran[i].outcome.reasons.push_back(e.what());
@@ -282,7 +301,7 @@ int run_catalogue(CatalogueOptions& o, const std::vector<Scenario>& scenarios, s
     std::cout << log.str();
     configure(o, base);
     std::vector<Result> ran(scenarios.size());
-    std::vector<bool> need = gate(scenarios, base.kernel.version, ran, out);
+    std::vector<bool> need = gate(scenarios, base.kernel, ran, out);
     run_parallel(o, base, scenarios, need, ran, out);
     results.insert(results.end(), ran.begin(), ran.end());
   }

@@ -139,6 +139,12 @@ TEST(KernelConfig, FoundInATreeBesideAnImageOrInsideIt) {
   ASSERT_TRUE(debian);
   EXPECT_TRUE(debian->builtin("CONFIG_EXT4_FS"));
 
+  d.put("split/7.2.13+deb14-cloud-amd64/vmlinuz", "not really");
+  d.put("split/7.2.13+deb14-cloud-amd64/config", "CONFIG_XFS_FS=m\n");
+  auto split = find_kernel_config((d.dir / "split/7.2.13+deb14-cloud-amd64/vmlinuz").string(), "", "7.2.13+deb14-cloud-amd64");
+  ASSERT_TRUE(split);
+  EXPECT_TRUE(split->enabled("CONFIG_XFS_FS"));
+
   d.put("ik/bzImage", std::string(512, '\0') + ikcfg_blob("CONFIG_IKCONFIG=y\n"));
   auto ik = find_kernel_config((d.dir / "ik/bzImage").string(), "", "");
   ASSERT_TRUE(ik);

@@ -1,0 +1,64 @@
+#include "runner/kernel/requirements.h"
+
+#include "base/files.h"
+
+#include <algorithm>
+#include <map>
+#include <stdexcept>
+
+namespace fsfault::vm {
+namespace {
+
+// "ext4" -> "CONFIG_EXT4_FS": Kconfig's name for a filesystem (fs/ext4/Kconfig, fs/xfs/Kconfig).
+std::string fs_option(std::string fs) {
+  std::transform(fs.begin(), fs.end(), fs.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return "CONFIG_" + fs + "_FS";
+}
+
+bool is_fs_option(const std::string& option) {
+  return option.size() > 10 && option.compare(option.size() - 3, 3, "_FS") == 0 &&
+         option.find("_FS_") == std::string::npos && option != "CONFIG_PROC_FS" && option != "CONFIG_SYSFS";
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string o;
+  for (const auto& x : v) o += (o.empty() ? "" : ", ") + x;
+  return o;
+}
+
+}  // namespace
+
+std::vector<ConfigRequirement> catalogue_requirements(const std::vector<ConfigRequirement>& fragment,
+                                                      const std::vector<Scenario>& scenarios) {
+  std::map<std::string, std::string> mounted;  // CONFIG_<FS>_FS -> the first scenario using it
+  for (const auto& s : scenarios)
+    for (const auto& d : s.disks) mounted.emplace(fs_option(d.fs.empty() ? "ext4" : d.fs), s.name);
+  std::vector<ConfigRequirement> out;
+  for (auto r : fragment) {
+    if (is_fs_option(r.option)) {
+      auto it = mounted.find(r.option);
+      if (it == mounted.end()) continue;
+      r.needed_by = it->second;
+    }
+    out.push_back(r);
+  }
+  return out;
+}
+
+std::string fragment_text(const std::string& source_dir, bool fault_injection) {
+  std::string text = base::read_file(source_dir + "/guest-tests/config");
+  if (fault_injection) text += "\n" + base::read_file(source_dir + "/guest-tests/config.fault-injection");
+  return text;
+}
+
+std::optional<std::string> config_gate(const Scenario& s, const std::optional<KernelConfig>& config) {
+  if (s.config.empty()) return std::nullopt;
+  if (!config) return "kernel config unknown, needs " + join(s.config);
+  std::vector<std::string> missing;
+  for (const auto& o : s.config)
+    if (!config->enabled(o)) missing.push_back(o);
+  if (missing.empty()) return std::nullopt;
+  return "kernel lacks " + join(missing);
+}
+
+}  // namespace fsfault::vm

@@ -3,21 +3,28 @@
 #include "base/files.h"
 
 #include <algorithm>
+#include <array>
+#include <cctype>
 #include <map>
 #include <stdexcept>
+#include <string_view>
 
 namespace fsfault::vm {
 namespace {
 
+// The filesystems fsfault puts on its disks (images/ builds ext4 and xfs).
+constexpr std::array<std::string_view, 2> kDiskFilesystems{"ext4", "xfs"};
+
 // "ext4" -> "CONFIG_EXT4_FS": Kconfig's name for a filesystem (fs/ext4/Kconfig, fs/xfs/Kconfig).
-std::string fs_option(std::string fs) {
-  std::transform(fs.begin(), fs.end(), fs.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  return "CONFIG_" + fs + "_FS";
+std::string fs_option(std::string_view fs) {
+  std::string o = "CONFIG_";
+  for (char c : fs) o += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return o + "_FS";
 }
 
 bool is_fs_option(const std::string& option) {
-  return option.size() > 10 && option.compare(option.size() - 3, 3, "_FS") == 0 &&
-         option.find("_FS_") == std::string::npos && option != "CONFIG_PROC_FS" && option != "CONFIG_SYSFS";
+  return std::any_of(kDiskFilesystems.begin(), kDiskFilesystems.end(),
+                     [&](std::string_view fs) { return fs_option(fs) == option; });
 }
 
 std::string join(const std::vector<std::string>& v) {

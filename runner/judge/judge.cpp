@@ -374,6 +374,22 @@ void judge_steps(const json& steps, const std::string& prefix, const Trace& t, O
   }
 }
 
+// No producer of records (guest harness, fault log) writes floats; reading one as an integer
+// (errno, error_count, disk) would be undefined behaviour, so a record holding one is malformed.
+bool holds_float(const json& v) {
+  if (v.is_number_float()) return true;
+  if (v.is_structured())
+    for (const auto& e : v)
+      if (holds_float(e)) return true;
+  return false;
+}
+
+void reject_float_records(const Trace& t) {
+  for (const auto* list : {&t.records, &t.faults})
+    for (const auto& r : *list)
+      if (holds_float(r)) throw std::runtime_error("record with a non-integer number: " + r.dump());
+}
+
 }  // namespace
 
 Outcome judge(const Scenario& s, const Trace& t) {
@@ -395,6 +411,7 @@ Outcome judge(const Scenario& s, const Trace& t) {
   try {
     // Inside the try: guest records are untrusted (a non-object line or a
     // mistyped field must give an error verdict, not escape; found by fuzzing).
+    reject_float_records(t);
     for (auto& r : t.records)
       if (r.value("type", std::string()) == "step" && r.value("implicit", false) && !r.value("ok", true))
         o.reasons.push_back("mounting disk " + r.value("disk", json(0)).dump() + " failed with " +

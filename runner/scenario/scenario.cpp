@@ -224,6 +224,26 @@ std::vector<std::string> parse_config_list(const json& j, const std::string& fil
   return out;
 }
 
+// An optional integer field in [lo, hi]. nlohmann's value() would cast a TOML float such as
+// timeout = 1e300 to int, which is undefined behaviour (found by fuzzing).
+int int_field(const json& obj, const char* key, int def, int lo, int hi, const std::string& file) {
+  if (!obj.contains(key)) return def;
+  const json& v = obj[key];
+  bool ok = v.is_number_integer() && v.get<long long>() >= lo && v.get<long long>() <= hi;
+  if (!ok)
+    throw scenario_error(file, std::string(key) + " must be an integer from " + std::to_string(lo) + " to " +
+                                   std::to_string(hi) + ", got " + v.dump());
+  return static_cast<int>(v.get<long long>());
+}
+
+// Steps and expectations are read as integers, strings and booleans only: a float there (count =
+// 2.5, disk = 1e300) is a mistake, and casting it would be undefined behaviour.
+void reject_floats(const json& v, const std::string& where, const std::string& file) {
+  if (v.is_number_float()) throw scenario_error(file, where + ": " + v.dump() + " is not an integer");
+  if (v.is_structured())
+    for (const auto& [k, e] : v.items()) reject_floats(e, where + "." + k, file);
+}
+
 // name, description, kernel, seed, timeout, skip, modules, config.
 void parse_header(const json& j, Scenario& s) {
   if (!j.contains("name") || !j["name"].is_string()) throw scenario_error(s.file, "missing name");
@@ -235,7 +255,7 @@ void parse_header(const json& j, Scenario& s) {
   if (j.contains("seed") && !(j["seed"].is_number_integer() && j["seed"].get<long long>() >= 0))
     throw scenario_error(s.file, "seed must be a non-negative integer");
   s.seed = j.value("seed", 0ULL);
-  s.timeout_s = j.value("timeout", 0);
+  s.timeout_s = int_field(j, "timeout", 0, 0, 24 * 3600, s.file);
   if (j.contains("skip")) s.skip = j["skip"].get<std::string>();
   if (j.contains("modules"))
     for (auto& m : j["modules"]) s.modules.push_back(m.get<std::string>());
@@ -273,13 +293,15 @@ void parse_body(const json& j, Scenario& s) {
   if (s.disks.size() > 26) throw scenario_error(s.file, "at most 26 [[disk]] tables");
   if (j.contains("rule"))
     for (auto& r : j["rule"]) {
-      int disk = r.value("disk", 0);
-      if (disk < 0 || disk >= static_cast<int>(s.disks.size()))
-        throw scenario_error(s.file, "rule names a disk that does not exist");
+      int disk = int_field(r, "disk", 0, 0, 25, s.file);
+      if (disk >= static_cast<int>(s.disks.size())) throw scenario_error(s.file, "rule names a disk that does not exist");
       s.rules.push_back(r);
     }
   if (j.contains("expect"))
     for (auto& e : j["expect"]) s.expects.push_back(e);
+  for (size_t i = 0; i < s.steps.size(); ++i) reject_floats(s.steps[i], "step " + std::to_string(i + 1), s.file);
+  for (size_t i = 0; i < s.expects.size(); ++i)
+    reject_floats(s.expects[i], "expect " + std::to_string(i + 1), s.file);
 }
 
 }  // namespace

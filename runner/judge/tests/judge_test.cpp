@@ -158,7 +158,8 @@ TEST(Judge, FailedImplicitMountFails) {
 // Found by fuzz/guest_records_fuzzer: a guest line that is JSON but not an
 // object (or a step whose "implicit" is not a boolean) threw out of judge().
 TEST(Judge, MalformedGuestRecordsGiveAVerdictNotAnException) {
-  for (json bad : {json::array({1, 2, 3}), json(5), json{{"type", "step"}, {"implicit", "yes"}}}) {
+  for (json bad : {json::array({1, 2, 3}), json(5), json{{"type", "step"}, {"implicit", "yes"}},
+                   json{{"type", "event"}, {"error_count", 1e300}}}) {  // a float cast to an integer is UB
     Trace t = recorded("eio-inode-read.pass.jsonl");
     t.records.insert(t.records.begin(), bad);
     Outcome o;

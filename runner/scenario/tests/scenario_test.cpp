@@ -62,6 +62,10 @@ TEST(Scenario, MistypedValuesNameTheFile) {
                            "name = \"a\"\n[[disk]]\nimage = 3\n", "name = \"a\"\nexpect = \"x\"\n",
                            "name = \"a\"\n[[disk]]\nimage = \"x\"\nmount = \"yes\"\n",
                            "name = \"a\"\nseed = -9\n",
+                           // floats cast to int were undefined behaviour (found by fuzzing)
+                           "name = \"a\"\ntimeout = 1e300\n", "name = \"a\"\ntimeout = 5\n[[disk]]\nimage = \"x\"\n[[rule]]\ndisk = 0.5\n",
+                           "name = \"a\"\nstep = [ { do = \"sleep\", ms = 1e300 } ]\n",
+                           "name = \"a\"\n[[expect]]\nevent = \"fs_error\"\ncount = { min = 2.5 }\n",
                            "name = \"a\"\ndescription = \"\xc3\"\n"}) {  // invalid UTF-8  // -9 wrapped to 2^64-9: invalid TOML
     try {
       parse_scenario_text(text, "a.toml");

@@ -17,6 +17,7 @@ PACKAGES=(
   e2fsprogs xfsprogs busybox-static
   zstd xz-utils cpio kmod apt
   fio liburing-dev
+  flex bison bc libelf-dev  # fsfault kernel build (runner/kernel/kernel_build.cpp) and its tests
 )
 
 missing=()

@@ -3,6 +3,7 @@
 #include "base/files.h"
 #include "process/command_line.h"
 #include "runner/kernel/modules.h"
+#include "runner/kernel/private_apt.h"
 #include "runner/kernel/run_tool.h"
 
 #include <algorithm>
@@ -17,32 +18,6 @@ namespace fsfault::vm {
 namespace fs = std::filesystem;
 
 namespace {
-
-// apt-get and apt-cache with a private state under dir: one deb822 source for the suite, its
-// own lists and caches; the machine's configuration stays untouched.
-class PrivateApt {
- public:
-  PrivateApt(const std::string& dir, const std::string& suite, const std::string& mirror) {
-    for (auto d : {"/sources", "/lists/partial", "/cache/archives/partial", "/debs"}) fs::create_directories(dir + d);
-    base::write_file(dir + "/sources/fsfault-kernel.sources",
-                     "Types: deb\nURIs: " + mirror + "\nSuites: " + suite +
-                         "\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n");
-    opts_ = {"-o", "Dir::Etc::SourceList=/dev/null",      "-o", "Dir::Etc::SourceParts=" + dir + "/sources",
-             "-o", "Dir::State::Lists=" + dir + "/lists", "-o", "Dir::Cache=" + dir + "/cache",
-             "-o", "Dir::Etc::PreferencesParts=" + dir + "/sources",
-             "-o", "Debug::NoLocking=1",                  "-o", "APT::Sandbox::User=root",
-             "-o", "Acquire::Languages=none"};
-  }
-  std::vector<std::string> argv(const std::string& tool, const std::vector<std::string>& args) const {
-    std::vector<std::string> a = {tool, "-q"};
-    a.insert(a.end(), opts_.begin(), opts_.end());
-    a.insert(a.end(), args.begin(), args.end());
-    return a;
-  }
-
- private:
-  std::vector<std::string> opts_;
-};
 
 // The kernel a suite's linux-image-cloud-amd64 stands for.
 struct Resolution {
@@ -110,33 +85,9 @@ Resolution resolve_kernel(const PrivateApt& apt, const std::string& dir, const s
   return r;
 }
 
-// dir/debs/<package>_<version>_<arch>.deb, downloaded when absent.
-std::string fetch_deb(const PrivateApt& apt, const std::string& dir, const std::string& package,
-                      const std::string& version, std::ostream& log) {
-  // A .deb's file name carries the version without its epoch.
-  const std::string prefix = package + "_" + version.substr(version.find(':') + 1) + "_";
-  auto find_deb = [&] {
-    std::string deb;
-    for (auto& f : list_dir(dir + "/debs"))
-      if (f.rfind(prefix, 0) == 0) deb = f;
-    return deb;
-  };
-  std::string deb = find_deb();
-  if (deb.empty()) {
-    log << "kernel: fetching " << package << " " << version << "\n" << std::flush;
-    proc::ProcessOptions in_debs;
-    in_debs.cwd = dir + "/debs";  // apt-get download writes into the current directory
-    auto dl = run_tool(apt.argv("apt-get", {"download", package + "=" + version}), 900, in_debs);
-    if (dl.exit_code != 0) throw std::runtime_error("apt-get download " + package + "=" + version + ": " + trim(dl.err));
-    deb = find_deb();
-    if (deb.empty()) throw std::runtime_error("apt-get download " + package + " produced no .deb");
-  }
-  return dir + "/debs/" + deb;
-}
-
 // The packages extracted into root with the module indexes built; root/.complete lists them,
 // so a root from another resolution is redone and a complete one reused.
-void extract_kernel(const PrivateApt& apt, const std::string& dir, const Resolution& r, const std::string& root,
+void extract_kernel(const PrivateApt& apt, const Resolution& r, const std::string& root,
                     std::ostream& log) {
   const std::string complete_stamp = proc::shell_command(r.packages) + "\n";
   if (base::try_read_file(root + "/.complete") == complete_stamp) return;
@@ -144,7 +95,7 @@ void extract_kernel(const PrivateApt& apt, const std::string& dir, const Resolut
   fs::remove_all(tmp);
   fs::create_directories(tmp);
   for (auto& p : r.packages) {
-    std::string deb = fetch_deb(apt, dir, p, r.version, log);
+    std::string deb = fetch_deb(apt, p, r.version, log);
     auto x = run_tool({"dpkg-deb", "-x", deb, tmp});
     if (x.exit_code != 0) throw std::runtime_error("dpkg-deb -x " + deb + ": " + trim(x.err));
   }
@@ -190,7 +141,7 @@ KernelInfo provision_debian_kernel(const std::string& name, const std::string& c
   PrivateApt apt(dir, suite, mirror);
   Resolution r = resolve_kernel(apt, dir, suite, mirror, log);
   const std::string root = dir + "/" + r.pkg + "_" + r.version;
-  extract_kernel(apt, dir, r, root, log);
+  extract_kernel(apt, r, root, log);
   KernelInfo k;
   k.label = name;
   k.package = r.pkg + " " + r.version;

@@ -3,6 +3,7 @@
 #include "base/files.h"
 #include "base/sha256.h"
 #include "runner/kernel/debian_kernel.h"
+#include "runner/kernel/kernel_build.h"
 #include "runner/kernel/modules.h"
 #include "runner/kernel/run_tool.h"
 
@@ -90,7 +91,8 @@ std::string tree_image(const std::string& tree) {
 KernelInfo provision_user_kernel(const std::string& path, std::string modules_dir, const std::string& cache_dir,
                                  std::ostream& log) {
   if (!base::exists(path))
-    throw std::runtime_error("--kernel " + path + ": neither a known name (bookworm, trixie, sid) nor a file");
+    throw std::runtime_error("--kernel " + path +
+                             ": neither a known name (bookworm, trixie, sid, or one `fsfault kernel build` made) nor a file");
   KernelInfo k;
   k.label = path;
   if (fs::is_directory(path)) {
@@ -128,9 +130,19 @@ void discover_config(KernelInfo& k, std::ostream& log) {
 
 KernelInfo provision_kernel(const std::string& name, const std::string& modules_dir, const std::string& cache_dir,
                             std::ostream& log) {
-  KernelInfo k = name.find('/') != std::string::npos || base::exists(name) || debian_suite(name).empty()
-                     ? provision_user_kernel(name, modules_dir, cache_dir, log)
-                     : provision_debian_kernel(name, cache_dir, log);
+  // A name `fsfault kernel build` gave (fi-sid): the run's cache (--cache, whose kernels/ is
+  // cache_dir) first, then the machine's.
+  std::string built = built_kernel_path(fs::path(fs::absolute(cache_dir)).parent_path().string(), name);
+  if (built.empty()) built = built_kernel_path(machine_cache_root(), name);
+  KernelInfo k;
+  if (!built.empty()) {
+    k = provision_user_kernel(built, modules_dir, cache_dir, log);
+    k.label = name;
+  } else if (name.find('/') != std::string::npos || base::exists(name) || debian_suite(name).empty()) {
+    k = provision_user_kernel(name, modules_dir, cache_dir, log);
+  } else {
+    k = provision_debian_kernel(name, cache_dir, log);
+  }
   discover_config(k, log);
   return k;
 }

@@ -85,6 +85,7 @@ void run_scenario(json& sc) {
   for (auto& f : sc.value("files", json::array())) put_shipped_file(f);
   RunState state;
   run_steps(sc["steps"], "", state);
+  stop_background_programs(state);
   // Final drain: whatever is still queued is a fact too.
   for (auto& [name, g] : groups()) {
     if (g.fd < 0) continue;

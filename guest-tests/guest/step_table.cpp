@@ -17,7 +17,7 @@ constexpr StepKind kSteps[] = {
     {"mount", run_mount},
     {"umount", run_umount},
     {"watch", run_watch},
-    {"read-events", run_read_events},
+    {"read-events", run_read_events, true, true},
     {"fionread", run_fionread},
     {"stat", run_stat},
     {"lstat", run_lstat},
@@ -40,6 +40,9 @@ constexpr StepKind kSteps[] = {
     {"phase", run_phase},
     {"repeat", run_repeat, false},
     {"exec", run_exec},
+    {"spawn", run_spawn},
+    {"stop", run_stop},
+    {"wait", run_wait, true, true},
 };
 
 }  // namespace

@@ -13,6 +13,8 @@ struct StepKind {
   StepFunction run;
   // False for steps that only run other steps (repeat): they record nothing themselves.
   bool records = true;
+  // True for steps whose `timeout_ms` is their own (read-events, wait), not the watchdog's bound.
+  bool owns_timeout = false;
 };
 
 // Every known step kind.

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <fstream>
+#include <optional>
 #include <map>
 #include <regex>
 #include <stdexcept>
@@ -329,6 +330,20 @@ void judge_accounting(const json& ex, const Trace& t, Outcome& o) {
 
 // Steps carrying `errno = "..."`: every record of that step (all repeat
 // iterations) must match. Ids are the guest's: "3", "4#0/1", ...
+// "did not return within N ms (wchan W, state D)" when the guest reported step `id` blocked.
+std::optional<std::string> blocked_reason(const Trace& t, const std::string& id) {
+  // Records are untrusted and this also runs outside judge()'s try (for a timeout): no throwing.
+  for (auto& r : t.records) {
+    if (!r.is_object() || r.value("type", json()) != "blocked" || r.value("id", json()) != json(id)) continue;
+    std::string where;
+    if (r.contains("wchan") && r["wchan"].is_string()) where += "wchan " + r["wchan"].get<std::string>();
+    if (r.contains("state") && r["state"].is_string()) where += (where.empty() ? "" : ", ") + ("state " + r["state"].get<std::string>());
+    return "did not return within " + r.value("after_ms", json(0)).dump() + " ms" +
+           (where.empty() ? "" : " (" + where + ")");
+  }
+  return std::nullopt;
+}
+
 void judge_steps(const json& steps, const std::string& prefix, const Trace& t, Outcome& o, int offset) {
   int i = 0;
   for (auto& s : steps) {
@@ -345,6 +360,8 @@ void judge_steps(const json& steps, const std::string& prefix, const Trace& t, O
       if (r.value("type", std::string()) == "step" && r.value("id", std::string()) == id) rec = &r;
     std::string what = "step " + id + " (" + s.value("do", std::string()) +
                        (s.contains("path") ? " " + spec_str(s["path"]) : "") + ")";
+    if (!s.value("may_block", false))
+      if (auto why = blocked_reason(t, id)) o.reasons.push_back(what + ": " + *why + (rec ? "" : ", never returned"));
     if (!rec) {
       if (s.contains("errno")) o.reasons.push_back(what + ": never ran");
       continue;
@@ -367,9 +384,11 @@ void judge_steps(const json& steps, const std::string& prefix, const Trace& t, O
     } else if (!rec->value("ok", true) && s.value("must_succeed", false)) {
       o.reasons.push_back(what + ": failed with " + rec->value("errno_name", std::string("?")));
     }
-    // Implicit mounts and watches must work, or nothing else means anything.
+    // Implicit mounts and watches must work, or nothing else means anything; a background program
+    // that did not start, is not there to stop, or outlived its wait fails unless errno says so.
     std::string d = s.value("do", std::string());
-    if ((d == "watch" || d == "mount") && !rec->value("ok", true) && !s.contains("errno"))
+    bool must_work = d == "watch" || d == "mount" || d == "spawn" || d == "stop" || d == "wait";
+    if (must_work && !rec->value("ok", true) && !s.contains("errno"))
       o.reasons.push_back(what + ": failed with " + rec->value("errno_name", std::string("?")));
   }
 }
@@ -397,6 +416,11 @@ Outcome judge(const Scenario& s, const Trace& t) {
   if (t.timed_out) {
     o.verdict = Verdict::timeout;
     o.reasons.push_back("guest did not finish before the timeout");
+    // Name the step the guest reported blocked (a step with timeout_ms), not only the timeout.
+    for (auto& r : t.records)
+      if (r.is_object() && r.value("type", json()) == "blocked" && r.value("id", json()).is_string())
+        o.reasons.push_back("step " + r["id"].get<std::string>() + " (" + r.value("do", json("?")).dump() +
+                            "): " + blocked_reason(t, r["id"].get<std::string>()).value_or("blocked"));
     return o;
   }
   if (!t.completed) {

@@ -3,13 +3,19 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
+#include <memory>
 #include <string>
 
 namespace fsfault::guest {
 
+struct BackgroundProgram;  // steps/background_steps.cpp
+
 // What carries over from step to step.
 struct RunState {
   bool stop = false;  // a step with stop_on_error failed: run no further step
+  // Programs `spawn` started, by name, until `stop` or `wait` ends them.
+  std::map<std::string, std::shared_ptr<BackgroundProgram>> background;
 };
 
 struct StepCall {
@@ -54,5 +60,11 @@ int run_phase(const StepCall& c);
 int run_repeat(const StepCall& c);
 // steps/exec_step.cpp
 int run_exec(const StepCall& c);
+// steps/background_steps.cpp
+int run_spawn(const StepCall& c);
+int run_stop(const StepCall& c);
+int run_wait(const StepCall& c);
+// Ends every program still running at the end of the scenario, recording each like `stop`.
+void stop_background_programs(RunState& state);
 
 }  // namespace fsfault::guest

@@ -357,3 +357,39 @@ TEST(JudgeCatalogue, IsolationFailsWhenErrorsMergeAcrossFilesystems) {
   (*d0)["ino"] = 99;
   EXPECT_TRUE(mentions(judge(s, t), "fid: expected inode:/data/f1"));
 }
+
+// A step bounded by timeout_ms that the guest reported blocked fails, named with where the kernel
+// held it, unless it may block; after a timeout the blocked step is named beside the timeout.
+TEST(Judge, BlockedStepsAreNamed) {
+  Scenario s = parse_scenario_text(
+      "name = \"b\"\nstep = [ { do = \"sleep\", ms = 2000, timeout_ms = 300 } ]\n", "b.toml");
+  Trace t;
+  t.completed = true;
+  t.records.push_back(json{{"type", "blocked"}, {"id", "0"}, {"do", "sleep"}, {"after_ms", 300},
+                           {"wchan", "hrtimer_nanosleep"}, {"state", "S"}});
+  t.records.push_back(json{{"type", "step"}, {"id", "0"}, {"do", "sleep"}, {"errno", 0}, {"ok", true}});
+  Outcome o = judge(s, t);
+  EXPECT_EQ(o.verdict, Verdict::fail);
+  EXPECT_TRUE(mentions(o, "step 0 (sleep): did not return within 300 ms (wchan hrtimer_nanosleep, state S)"));
+  s.steps[0]["may_block"] = true;
+  EXPECT_EQ(judge(s, t).verdict, Verdict::pass);
+  s.steps[0].erase("may_block");
+  t.records.pop_back();  // the step never came back, and the guest timed out
+  t.completed = false;
+  t.timed_out = true;
+  o = judge(s, t);
+  EXPECT_EQ(o.verdict, Verdict::timeout);
+  EXPECT_TRUE(mentions(o, "step 0 (\"sleep\"): did not return within 300 ms")) << o.reasons.back();
+}
+
+// A background program that outlived its wait fails the scenario unless errno says so.
+TEST(Judge, BackgroundStepsMustWork) {
+  Scenario s = parse_scenario_text("name = \"w\"\nstep = [ { do = \"wait\", name = \"x\" } ]\n", "w.toml");
+  Trace t;
+  t.completed = true;
+  t.records.push_back(json{{"type", "step"}, {"id", "0"}, {"do", "wait"}, {"errno", 110}, {"errno_name", "ETIMEDOUT"},
+                           {"ok", false}});
+  EXPECT_TRUE(mentions(judge(s, t), "step 0 (wait): failed with ETIMEDOUT"));
+  s.steps[0]["errno"] = "ETIMEDOUT";
+  EXPECT_EQ(judge(s, t).verdict, Verdict::pass);
+}

@@ -1,6 +1,8 @@
 // libnbd C API against the real server: every command, every error case (with
-// and without structured replies), several exports, NBD_OPT_LIST, eight
-// concurrent connections (MULTI_CONN consistency) and pipelined requests.
+// and without structured replies), 64 MiB requests (the advertised maximum)
+// and the refusal past it, the log line of each refused request, several
+// exports, NBD_OPT_LIST, eight concurrent connections (MULTI_CONN
+// consistency) and pipelined requests.
 #include <libnbd.h>
 
 #include <gtest/gtest.h>

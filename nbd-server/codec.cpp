@@ -357,6 +357,20 @@ const char* command_name(std::uint16_t type) {
   }
 }
 
+const char* error_name(std::uint32_t nbd_error) {
+  switch (nbd_error) {
+    case kErrPerm: return "EPERM";
+    case kErrIo: return "EIO";
+    case kErrNoMem: return "ENOMEM";
+    case kErrInval: return "EINVAL";
+    case kErrNoSpc: return "ENOSPC";
+    case kErrOverflow: return "EOVERFLOW";
+    case kErrNotSup: return "ENOTSUP";
+    case kErrShutdown: return "ESHUTDOWN";
+    default: return "E?";
+  }
+}
+
 const char* option_name(std::uint32_t option) {
   switch (option) {
     case kOptExportName: return "EXPORT_NAME";

@@ -137,6 +137,7 @@ Bytes encode_error_payload(std::uint32_t error, std::string_view message);
 std::pair<std::uint32_t, std::string> decode_error_payload(ByteView payload);
 
 const char* command_name(std::uint16_t type);
+const char* error_name(std::uint32_t nbd_error);  // "EINVAL", ...; "E?" when not an NBD error
 const char* option_name(std::uint32_t option);
 
 }  // namespace fsfault::nbd

@@ -61,7 +61,7 @@ void Connection::serve() {
 
 bool Connection::read_one(PendingRequest& r) {
   RequestHeader& h = r.h;
-  r.early_error = 0;
+  r.refusal = {};
   std::uint8_t hb[kRequestHeaderSize];
   if (!in_.read_exact(hb, sizeof hb)) {
     if (!stopping_.load()) log::info("{}: client disconnected", peer_);
@@ -78,15 +78,17 @@ bool Connection::read_one(PendingRequest& r) {
     log::info("{}: client sent DISC", peer_);
     return false;
   }
-  r.early_error = dispatcher_->validate(h);
+  r.refusal = dispatcher_->check(h);
   if (h.type == kCmdWrite) {
     if (h.length > kMaxBlockSize) {
+      // Refused by check() (EINVAL, or EPERM on a read-only export); its
+      // payload is drained so the next request header is found.
       if (h.length > limits_.max_discard) {
-        close_now(fmt::format("WRITE of {} bytes exceeds every limit", h.length));
+        close_now(fmt::format("WRITE cookie {:#x} of {} bytes exceeds --max-write-drain {}", h.cookie,
+                              h.length, limits_.max_discard));
         return false;
       }
       if (!in_.discard(h.length)) return false;
-      if (r.early_error == 0) r.early_error = kErrInval;
       return true;
     }
     r.buf.resize(h.length);
@@ -94,7 +96,7 @@ bool Connection::read_one(PendingRequest& r) {
       log::info("{}: client left in the middle of a WRITE payload", peer_);
       return false;
     }
-  } else if (h.type == kCmdRead && r.early_error == 0) {
+  } else if (h.type == kCmdRead && r.refusal.error == 0) {
     r.buf.resize(h.length);
   }
   return true;
@@ -104,18 +106,31 @@ std::size_t Connection::read_batch(std::vector<PendingRequest>& batch, std::size
                                    bool& done) {
   std::lock_guard lock(read_mu_);
   done = eof_;
-  std::size_t n = 0;
+  std::size_t n = 0, held = 0;
   // The first request may wait for the client; further ones are taken only
   // when their header is already buffered, so a batch never waits for more.
-  while (!eof_ && n < max && (n == 0 || in_.buffered() >= kRequestHeaderSize)) {
+  while (!eof_ && n < max && held < kBatchBytes && (n == 0 || in_.buffered() >= kRequestHeaderSize)) {
     if (!read_one(batch[n])) {
       eof_ = true;
       break;
     }
+    held += batch[n].buf.size();
     ++n;
   }
   done = eof_;
   return n;
+}
+
+Outcome Connection::refuse(const PendingRequest& r) const {
+  const RequestHeader& h = r.h;
+  const char* error = error_name(r.refusal.error);
+  log::info("{}: refused {} cookie {:#x} offset {} length {} flags {:#x}: {} ({})", peer_,
+            command_name(h.type), h.cookie, h.offset, h.length, h.flags, error, r.refusal.reason);
+  Outcome out;
+  out.error = r.refusal.error;
+  out.message = fmt::format("{} at offset {} length {} refused: {}", command_name(h.type), h.offset,
+                            h.length, r.refusal.reason);
+  return out;
 }
 
 void Connection::worker() {
@@ -132,14 +147,7 @@ void Connection::worker() {
     for (std::size_t i = 0; i < n; ++i) {
       PendingRequest& r = batch[i];
       const RequestHeader& h = r.h;
-      Outcome out;
-      if (r.early_error != 0) {
-        out.error = r.early_error;
-        out.message = fmt::format("{} at offset {} length {} refused", command_name(h.type),
-                                  h.offset, h.length);
-      } else {
-        out = dispatcher_->execute(h, std::span(r.buf));
-      }
+      Outcome out = r.refusal.error != 0 ? refuse(r) : dispatcher_->execute(h, std::span(r.buf));
       if (out.disconnect) {
         session_.exp->device->publish();
         // Shut the socket down before taking read_mu_: another worker may
@@ -166,6 +174,9 @@ void Connection::worker() {
         eof_ = true;
         return;
       }
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      if (batch[i].buf.capacity() > kKeepBytes) std::vector<std::uint8_t>().swap(batch[i].buf);
     }
     if (done) return;
   }

@@ -21,8 +21,8 @@ struct ConnectionLimits {
   unsigned workers = 8;  // requests in flight per connection
   unsigned handshake_timeout_s = 30;  // negotiation must finish within this
   // A WRITE longer than the maximum block size is drained and refused with
-  // EINVAL up to this size; beyond it the connection is closed.
-  std::uint64_t max_discard = 64ULL * 1024 * 1024;
+  // EINVAL up to this size (twice the maximum); beyond it the connection is closed.
+  std::uint64_t max_discard = 2ULL * kMaxBlockSize;
 };
 
 class Connection {
@@ -43,15 +43,23 @@ class Connection {
   bool finished() const { return finished_.load(); }
 
  private:
-  // Requests taken from the socket in one go, at most this many.
+  // Requests taken from the socket in one go, at most this many, and no more
+  // once their buffers hold kBatchBytes: a worker holds at most
+  // kBatchBytes + kMaxBlockSize, not kMaxBatch maximum-size requests.
   static constexpr std::size_t kMaxBatch = 16;
+  static constexpr std::size_t kBatchBytes = 4 << 20;
+  // A buffer larger than this is freed once its reply is sent, so a burst of
+  // large requests leaves no memory behind.
+  static constexpr std::size_t kKeepBytes = 1 << 20;
   struct PendingRequest {
     RequestHeader h;
-    std::uint32_t early_error = 0;  // refused before execution (NBD error)
+    Refusal refusal;                // refused before execution when error != 0
     std::vector<std::uint8_t> buf;  // WRITE payload or READ destination
   };
 
   void worker();
+  // The reply to a refused request, logged at info level (as nbdkit does).
+  Outcome refuse(const PendingRequest& r) const;
   // Reads one request (with its payload); false when reading is over.
   bool read_one(PendingRequest& r);
   // Under read_mu_: the next request, plus those already buffered behind it.

@@ -1,5 +1,7 @@
 #include "nbd-server/dispatch.h"
 
+#include <fmt/format.h>
+
 #include <cerrno>
 
 #include "nbd-server/protocol.h"
@@ -39,33 +41,37 @@ bool is_write_type(std::uint16_t type) {
 }
 }  // namespace
 
-std::uint32_t Dispatcher::validate(const RequestHeader& h) const {
+Refusal Dispatcher::check(const RequestHeader& h) const {
   const Export& e = *s_.exp;
   switch (h.type) {
     case kCmdRead: case kCmdWrite: case kCmdFlush: case kCmdTrim: case kCmdCache:
     case kCmdWriteZeroes: case kCmdBlockStatus: break;
-    default: return kErrInval;
+    default: return {kErrInval, fmt::format("unknown command {}", h.type)};
   }
   std::uint16_t allowed = allowed_flags(h.type, s_.structured);
   // Once SEND_FUA is advertised (writable exports) the spec says the server
   // MUST accept FUA on every command, ignoring it where it means nothing.
   if (!e.read_only) allowed |= kCmdFlagFua;
-  if (h.flags & ~allowed) return kErrInval;
-  if (e.read_only && is_write_type(h.type)) return kErrPerm;
-  if (h.type == kCmdFlush) return 0;
-  if (h.type == kCmdBlockStatus && !s_.base_allocation) return kErrInval;
+  if (h.flags & ~allowed) return {kErrInval, fmt::format("flags {:#x} not accepted", h.flags & ~allowed)};
+  if (e.read_only && is_write_type(h.type)) return {kErrPerm, "read-only export"};
+  if (h.type == kCmdFlush) return {};
+  if (h.type == kCmdBlockStatus && !s_.base_allocation) return {kErrInval, "base:allocation not negotiated"};
   if ((h.type == kCmdRead || h.type == kCmdWrite) && h.length > kMaxBlockSize) {
     // The spec suggests EOVERFLOW for an oversized read when DF was asked for.
-    return (h.type == kCmdRead && (h.flags & kCmdFlagDf)) ? kErrOverflow : kErrInval;
+    const bool df = h.type == kCmdRead && (h.flags & kCmdFlagDf);
+    return {df ? kErrOverflow : kErrInval, fmt::format("longer than the {}-byte maximum", kMaxBlockSize)};
   }
-  if (h.type == kCmdBlockStatus && h.length == 0) return kErrInval;
+  if (h.type == kCmdBlockStatus && h.length == 0) return {kErrInval, "zero length"};
   const std::uint64_t size = e.device->size();
   const bool past_end = h.offset > size || h.length > size - h.offset;
-  if (past_end) return is_write_type(h.type) ? kErrNoSpc : kErrInval;
-  if (h.type == kCmdWriteZeroes && (h.flags & kCmdFlagFastZero) && !e.device->fast_zero()) {
-    return kErrNotSup;
+  if (past_end) {
+    return {is_write_type(h.type) ? kErrNoSpc : kErrInval,
+            fmt::format("past the end of the {}-byte export", size)};
   }
-  return 0;
+  if (h.type == kCmdWriteZeroes && (h.flags & kCmdFlagFastZero) && !e.device->fast_zero()) {
+    return {kErrNotSup, "fast zero not supported by this export"};
+  }
+  return {};
 }
 
 Outcome Dispatcher::execute(const RequestHeader& h, std::span<std::uint8_t> data) {

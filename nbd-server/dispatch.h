@@ -25,13 +25,21 @@ struct Outcome {
 // except EOPNOTSUPP which is ENOTSUP on Linux anyway).
 std::uint32_t nbd_error_from_errno(int e);
 
+// Why a request is refused before it runs; error 0: it is not.
+struct Refusal {
+  std::uint32_t error = 0;  // NBD error
+  std::string reason;       // for the log line and the structured error message
+};
+
 class Dispatcher {
  public:
   explicit Dispatcher(Session s) : s_(s) {}
 
   // Checks a request before its payload is read. For WRITE the caller must
-  // still consume the payload. Returns 0 or an NBD error.
-  std::uint32_t validate(const RequestHeader& h) const;
+  // still consume the payload.
+  Refusal check(const RequestHeader& h) const;
+  // check()'s NBD error alone (0 = accepted).
+  std::uint32_t validate(const RequestHeader& h) const { return check(h).error; }
 
   // Runs a validated request. For READ, `data` is the destination (length
   // bytes); for WRITE it holds the payload.

@@ -12,10 +12,11 @@
 
 namespace fsfault::nbd {
 
-// Block size constraints advertised with NBD_INFO_BLOCK_SIZE.
+// Block size constraints advertised with NBD_INFO_BLOCK_SIZE. The maximum, the
+// most one READ or WRITE may move, is nbdkit's (64 MiB); longer ones get EINVAL.
 inline constexpr std::uint32_t kMinBlockSize = 1;
 inline constexpr std::uint32_t kPreferredBlockSize = 4096;
-inline constexpr std::uint32_t kMaxBlockSize = 32 * 1024 * 1024;
+inline constexpr std::uint32_t kMaxBlockSize = 64 * 1024 * 1024;
 
 struct Export {
   std::string name;

@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(4096u, 16u * 1024 * 1024));
   app.add_option("--max-write-drain", cfg.connection.max_discard,
-                 "A WRITE over the maximum request size (32 MiB) is read and refused with EINVAL\n"
+                 "A WRITE over the maximum request size (64 MiB) is read and refused with EINVAL\n"
                  "up to this many bytes; a longer one closes the connection")
       ->capture_default_str()
       ->check(CLI::Range(std::uint64_t{kMaxBlockSize}, std::uint64_t{1} << 32));
@@ -91,9 +91,12 @@ int main(int argc, char** argv) {
   app.add_flag("-q,--quiet", quiet, "Log only errors");
   app.get_option("--write-through")->excludes("--read-only");
   app.footer(
-      "Limits: a READ or WRITE may move at most 32 MiB (the maximum block size advertised\n"
+      "Limits: a READ or WRITE may move at most 64 MiB (the maximum block size advertised\n"
       "with NBD_INFO_BLOCK_SIZE); longer ones get EINVAL. Export names and meta-context\n"
-      "queries are at most 4096 bytes. Every limit above has a safe default.");
+      "queries are at most 4096 bytes. Every limit above has a safe default.\n"
+      "Every refused request (EINVAL, ENOSPC past the end, EPERM on a read-only export, ...)\n"
+      "is one info line with its connection, command, cookie, offset, length and reason;\n"
+      "-q hides them.");
 
   CLI11_PARSE(app, argc, argv);
   log::set_level(quiet ? log::Level::Error : verbose ? log::Level::Debug : log::Level::Info);

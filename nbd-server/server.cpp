@@ -108,9 +108,11 @@ Server::~Server() {
 }
 
 void Server::listen() {
+  // The control socket first: whoever sees the NBD socket accept (the runner,
+  // the tests) may use the control socket at once.
+  if (!cfg_.control_path.empty()) control_fd_ = listen_unix(cfg_.control_path);
   if (!cfg_.unix_path.empty()) unix_fd_ = listen_unix(cfg_.unix_path);
   if (!cfg_.tcp_address.empty()) tcp_fd_ = listen_tcp(cfg_.tcp_address, tcp_port_);
-  if (!cfg_.control_path.empty()) control_fd_ = listen_unix(cfg_.control_path);
 }
 
 void Server::request_stop() {

@@ -163,6 +163,25 @@ TEST_F(DispatchTest, OversizedRequests) {
       << "in-limit length, but past the 1 MiB export";
 }
 
+// Each refusal says why, for the server's log line and the structured error
+// message; an accepted request has no reason.
+TEST_F(DispatchTest, RefusalsSayWhy) {
+  auto rw = make(rw_, true);
+  auto ro = make(ro_, true);
+  auto reason = [](const Dispatcher& d, const RequestHeader& h) { return d.check(h).reason; };
+  EXPECT_EQ(reason(rw, req(kCmdRead, 0, 512)), "");
+  EXPECT_EQ(reason(rw, req(kCmdRead, 0, kMaxBlockSize + 1)), "longer than the 67108864-byte maximum");
+  EXPECT_EQ(reason(rw, req(kCmdWrite, kSize, 1)), "past the end of the 1048576-byte export");
+  EXPECT_EQ(reason(ro, req(kCmdWrite, 0, 1)), "read-only export");
+  EXPECT_EQ(reason(rw, req(kCmdRead, 0, 1, kCmdFlagNoHole)), "flags 0x2 not accepted");
+  EXPECT_EQ(reason(rw, req(kCmdBlockStatus, 0, 1)), "base:allocation not negotiated");
+  EXPECT_EQ(reason(rw, req(12, 0, 1)), "unknown command 12");
+  EXPECT_EQ(rw.check(req(kCmdWrite, kSize, 1)).error, kErrNoSpc);
+  EXPECT_STREQ(error_name(kErrNoSpc), "ENOSPC");
+  EXPECT_STREQ(error_name(kErrPerm), "EPERM");
+  EXPECT_STREQ(error_name(7), "E?");
+}
+
 TEST_F(DispatchTest, TransmissionFlagsAdvertiseExactlyWhatIsImplemented) {
   std::uint16_t s = transmission_flags(rw_, true);
   std::uint16_t n = transmission_flags(rw_, false);

@@ -30,9 +30,9 @@ using raw::option;
 using raw::request;
 using raw::simple_reply;
 using Clock = std::chrono::steady_clock;
-constexpr std::uint64_t kSize = 40ULL * 1024 * 1024;  // room for a 32 MiB request
-constexpr std::uint32_t kMaxBlock = 32 * 1024 * 1024;  // advertised maximum block size
-constexpr std::uint64_t kMaxDrain = 64ULL * 1024 * 1024;  // WRITE payload drained up to this
+constexpr std::uint64_t kSize = 72ULL * 1024 * 1024;  // room for a 64 MiB request
+constexpr std::uint32_t kMaxBlock = 64 * 1024 * 1024;  // advertised maximum block size
+constexpr std::uint64_t kMaxDrain = 128ULL * 1024 * 1024;  // WRITE payload drained up to this
 
 class HostileLimitsTest : public ServerTest {
  protected:
@@ -182,7 +182,7 @@ TEST_F(HostileLimitsTest, RequestLengthsAtAndPastEveryLimit) {
   EXPECT_EQ(roundtrip(4, kSize - 512, 1024, 0, 0), 28);  // trim past the end
   EXPECT_EQ(roundtrip(0, ~0ULL - 10, 512, 0, 0), 22);  // offset + length overflows
   // WRITE: the maximum block size works; above it the payload is drained and
-  // refused with EINVAL up to 64 MiB, and the connection stays in sync.
+  // refused with EINVAL up to 128 MiB, and the connection stays in sync.
   EXPECT_EQ(roundtrip(1, 0, kMaxBlock, 0, kMaxBlock), 0);
   EXPECT_EQ(roundtrip(1, 0, kMaxBlock + 1, 0, kMaxBlock + 1), 22);
   EXPECT_EQ(roundtrip(1, 0, static_cast<std::uint32_t>(kMaxDrain), 0, kMaxDrain), 22);
@@ -191,6 +191,34 @@ TEST_F(HostileLimitsTest, RequestLengthsAtAndPastEveryLimit) {
   Bytes w = request(1, cookie, 0, static_cast<std::uint32_t>(kMaxDrain + 1));
   ASSERT_TRUE(raw::send(fd, w));
   EXPECT_TRUE(wait_closed(fd, std::chrono::seconds(10)));
+}
+
+// Eight maximum-size READs pipelined to one worker: a batch stops taking
+// requests once its buffers hold 4 MiB, and buffers over 1 MiB are freed once
+// answered, so the server never holds 8 x 64 MiB at once, nor keeps 64 MiB
+// after the replies.
+TEST_F(HostileLimitsTest, PipelinedMaximumReadsKeepMemoryBounded) {
+#ifdef FSFAULT_SANITIZED_SERVER
+  GTEST_SKIP() << "sanitizer allocators keep freed memory: RSS says nothing here";
+#endif
+  start({"--threads", "1"});
+  int fd = transmitting();
+  Bytes reqs;
+  for (std::uint64_t i = 1; i <= 8; ++i) {
+    Bytes r = request(0, i, 0, kMaxBlock);
+    reqs.insert(reqs.end(), r.begin(), r.end());
+  }
+  ASSERT_TRUE(raw::send(fd, reqs));
+  for (std::uint64_t i = 1; i <= 8; ++i) ASSERT_EQ(simple_reply(fd, i, kMaxBlock), 0) << "READ " << i;
+  const long peak_mib = load::proc_stats(server_->pid()).peak_rss_kib / 1024;
+  std::printf("[ figures  ] 8 pipelined 64 MiB READs, one worker: peak RSS %ld MiB\n", peak_mib);
+  EXPECT_LT(peak_mib, 160) << "more than two 64 MiB buffers held at once";
+  load::ProcStats now = load::proc_stats(server_->pid());
+  for (int i = 0; i < 50 && now.rss_kib - baseline_.rss_kib > 32 * 1024; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    now = load::proc_stats(server_->pid());
+  }
+  EXPECT_LT(now.rss_kib - baseline_.rss_kib, 32 * 1024) << "64 MiB buffers kept after their replies";
 }
 
 TEST_F(HostileLimitsTest, OptionLengthsAndNamesAtTheirLimits) {

@@ -17,6 +17,7 @@ namespace fsfault::load {
 struct ProcStats {
   int fds = -1;
   long rss_kib = -1;
+  long peak_rss_kib = -1;  // VmHWM: the most RSS the process ever had
   int threads = -1;
 };
 
@@ -34,6 +35,7 @@ inline ProcStats proc_stats(pid_t pid) {
   std::string key;
   while (st >> key) {
     if (key == "VmRSS:") st >> s.rss_kib;
+    if (key == "VmHWM:") st >> s.peak_rss_kib;
     if (key == "Threads:") st >> s.threads;
   }
   return s;

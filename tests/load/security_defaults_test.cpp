@@ -26,7 +26,7 @@ TEST(SecurityDefaults, HelpDocumentsEveryLimitWithItsDefault) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   for (const char* s : {"--max-connections", "=128", "--threads", "=8", "in flight per",
                         "--max-options", "=256", "--handshake-timeout", "=30", "--max-option-length",
-                        "=65536", "--max-write-drain", "=67108864", "32 MiB", "4096 bytes", "0600",
+                        "=65536", "--max-write-drain", "=134217728", "64 MiB", "4096 bytes", "0600",
                         "loopback"}) {
     EXPECT_NE(r.output.find(s), std::string::npos) << "--help does not mention " << s << ":\n" << r.output;
   }

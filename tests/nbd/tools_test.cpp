@@ -66,7 +66,7 @@ TEST_F(ToolsTest, NbdinfoShowsFlagsAndSize) {
   }
   EXPECT_EQ(e["block_size_minimum"], 1);
   EXPECT_EQ(e["block_size_preferred"], 4096);
-  EXPECT_EQ(e["block_size_maximum"], 32 * 1024 * 1024);
+  EXPECT_EQ(e["block_size_maximum"], 64 * 1024 * 1024);
   ASSERT_TRUE(e["contexts"].is_array());
   EXPECT_NE(std::find(e["contexts"].begin(), e["contexts"].end(), "base:allocation"),
             e["contexts"].end());

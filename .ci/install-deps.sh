@@ -17,6 +17,7 @@ PACKAGES=(
   e2fsprogs xfsprogs busybox-static
   zstd xz-utils cpio kmod apt
   fio liburing-dev
+  chromium  # headless: the repro report.html test (runner/repro/tests/flood_report_test.cpp)
 )
 
 missing=()

@@ -20,6 +20,11 @@ const char* mark_kind_name(MarkKind k) {
 
 namespace {
 
+std::string error_of(const json& event) {
+  if (event.contains("error") && event["error"].is_number_integer()) return errno_text(event["error"].get<long long>());
+  return "none";
+}
+
 bool is_lost_line(const std::string& text) { return text.find("lost filesystem error report") != std::string::npos; }
 
 // kernel usec -> guest ms: the implicit mount step's record (written right after mount(2)
@@ -51,8 +56,8 @@ void add_record_marks(const std::vector<json>& records, FloodTimeline& tl) {
     if (type == "event") {
       for (auto& m : r.value("mask_names", json::array())) {
         if (m == "FS_ERROR")
-          tl.marks.push_back({MarkKind::event, t, "FS_ERROR error " + r.value("error", json(nullptr)).dump() +
-                                                      ", error_count " + r.value("error_count", json(0)).dump()});
+          tl.marks.push_back({MarkKind::event, t, "FS_ERROR error " + error_of(r) + ", error_count " +
+                                                      r.value("error_count", json(0)).dump()});
         if (m == "Q_OVERFLOW") tl.marks.push_back({MarkKind::overflow, t, "Q_OVERFLOW"});
       }
     } else if (type == "kmsg") {

@@ -182,6 +182,7 @@ TEST(ReproHtml, OneMarkPerFaultKernelLineEventAndLoss) {
   EXPECT_EQ(count_of(html, "class=\"mark mark-overflow\""), 1u);
   EXPECT_EQ(count_of(html, "class=\"mark mark-lost\""), 1u);
   EXPECT_NE(html.find(">20</text>"), std::string::npos);  // the event's error_count
+  EXPECT_NE(html.find("FS_ERROR error EIO (5), error_count 20</title>"), std::string::npos);
   EXPECT_EQ(html.find("<script"), std::string::npos);
   EXPECT_NE(html.find("&lt;/title&gt;&lt;/svg&gt;&lt;script&gt;"), std::string::npos);
   EXPECT_EQ(html.find("http://", html.find("<svg") + 60), std::string::npos);  // nothing fetched

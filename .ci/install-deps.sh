@@ -18,6 +18,7 @@ PACKAGES=(
   zstd xz-utils cpio kmod apt
   fio liburing-dev
   flex bison bc libelf-dev  # fsfault kernel build (runner/kernel/kernel_build.cpp) and its tests
+  chromium  # headless: the repro report.html test (runner/repro/tests/flood_report_test.cpp)
 )
 
 missing=()

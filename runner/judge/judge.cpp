@@ -268,6 +268,29 @@ std::optional<long long> step_number(const Trace& t, const std::string& id, cons
   return std::nullopt;
 }
 
+}  // namespace
+
+std::string accounting_summary(const AccountingNumbers& n) {
+  return "the filesystem counted " + std::to_string(n.counted) + " errors (" + std::to_string(n.before) + " -> " +
+         std::to_string(n.after) + "), fanotify reported " + std::to_string(n.reported) + " in " +
+         std::to_string(n.events) + " event(s), " + std::to_string(n.overflows) + " overflow(s), " +
+         std::to_string(n.lost) + " lost-report line(s)";
+}
+
+// The numbers' verdict (judge.h).
+std::optional<std::string> accounting_failure(const AccountingNumbers& n, bool require_errors) {
+  std::string nums = accounting_summary(n);
+  if (n.counted <= 0 && n.reported == 0 && !require_errors) return std::nullopt;
+  if (n.counted <= 0 && require_errors) return "the counter did not move, nothing was checked: " + nums;
+  if (n.reported == n.counted) return std::nullopt;
+  if (n.reported < n.counted && n.overflows + n.lost > 0) return std::nullopt;  // visibly lost
+  if (n.reported < n.counted)
+    return std::to_string(n.counted - n.reported) + " error(s) vanished silently: " + nums;
+  return "more errors reported than counted: " + nums;
+}
+
+namespace {
+
 // Flood accounting (issue 6, property 7): every error the filesystem counted
 // must be inside some FS_ERROR event's error_count, or be visibly lost
 // (FAN_Q_OVERFLOW, or the 7.x "lost filesystem error report" log line).
@@ -278,9 +301,19 @@ std::optional<long long> step_number(const Trace& t, const std::string& id, cons
 //   disk = N                            # optional: events of that disk only
 //   lost_kmsg = "regex"                 # optional
 //   reported = "==" | ">=" | "<="       # optional: Σ error_count vs counted
+//   fs = "ext4"                         # optional: judged only when disk N's map names this fs
+//   require_errors = false              # optional: a counter that did not move passes (0 = 0)
 // Passes when Σ error_count == counted, or when fewer were reported and at
 // least one loss is visible. Notes always carry the numbers.
 void judge_accounting(const json& ex, const Trace& t, Outcome& o) {
+  if (ex.contains("fs") && ex["fs"].is_string()) {
+    auto d = static_cast<std::size_t>(ex.value("disk", 0));
+    std::string fs = d < t.maps.size() ? t.maps[d].fs : std::string();
+    if (!fs.empty() && fs != ex["fs"].get<std::string>()) {
+      o.notes.push_back("accounting: n/a (" + fs + " has no error counter)");
+      return;
+    }
+  }
   std::string field = ex.value("field", std::string("value"));
   std::string bl = spec_str(ex.value("before", json("")));
   std::string al = spec_str(ex.value("after", json("")));
@@ -290,42 +323,33 @@ void judge_accounting(const json& ex, const Trace& t, Outcome& o) {
     o.reasons.push_back("accounting: no numeric " + field + " in step " + (before ? al : bl));
     return;
   }
-  long long counted = *after - *before;
-  long long reported = 0, events = 0, overflows = 0, lost = 0;
+  AccountingNumbers n;
+  n.before = *before;
+  n.after = *after;
+  n.counted = n.after - n.before;
   for (auto& r : t.records) {
     if (r.value("type", std::string()) != "event") continue;
-    if (has_mask(r, "Q_OVERFLOW")) ++overflows;
+    if (has_mask(r, "Q_OVERFLOW")) ++n.overflows;
     if (!has_mask(r, "FS_ERROR")) continue;
     if (ex.contains("disk") && r.contains("disk") && r["disk"] != ex["disk"]) continue;
-    ++events;
-    reported += r.value("error_count", 0LL);
+    ++n.events;
+    n.reported += r.value("error_count", 0LL);
   }
   std::regex re(ex.value("lost_kmsg", std::string("lost filesystem error report")));
   for (auto& r : t.records)
-    if (r.value("type", std::string()) == "kmsg" && std::regex_search(r.value("text", std::string()), re)) ++lost;
-  std::string nums = "the filesystem counted " + std::to_string(counted) + " errors (" + std::to_string(*before) +
-                     " -> " + std::to_string(*after) + "), fanotify reported " + std::to_string(reported) + " in " +
-                     std::to_string(events) + " event(s), " + std::to_string(overflows) + " overflow(s), " +
-                     std::to_string(lost) + " lost-report line(s)";
+    if (r.value("type", std::string()) == "kmsg" && std::regex_search(r.value("text", std::string()), re)) ++n.lost;
+  std::string nums = accounting_summary(n);
   o.notes.push_back("accounting: " + nums);
   std::string rel = ex.value("reported", std::string());
   if (!rel.empty()) {
-    bool ok = rel == "==" ? reported == counted : rel == ">=" ? reported >= counted : rel == "<=" ? reported <= counted
-                                                                                                 : false;
+    bool ok = rel == "==" ? n.reported == n.counted
+              : rel == ">=" ? n.reported >= n.counted
+              : rel == "<=" ? n.reported <= n.counted
+                            : false;
     if (!ok) o.reasons.push_back("accounting: expected reported " + rel + " counted, but " + nums);
     return;
   }
-  if (counted <= 0) {
-    o.reasons.push_back("accounting: the counter did not move, nothing was checked: " + nums);
-  } else if (reported == counted) {
-    return;
-  } else if (reported < counted && overflows + lost > 0) {
-    return;  // visibly lost
-  } else if (reported < counted) {
-    o.reasons.push_back("accounting: " + std::to_string(counted - reported) + " error(s) vanished silently: " + nums);
-  } else {
-    o.reasons.push_back("accounting: more errors reported than counted: " + nums);
-  }
+  if (auto why = accounting_failure(n, ex.value("require_errors", true))) o.reasons.push_back("accounting: " + *why);
 }
 
 // Steps carrying `errno = "..."`: every record of that step (all repeat

@@ -6,6 +6,7 @@
 #include "faults/target_map.h"
 #include "runner/scenario/scenario.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,5 +42,19 @@ int errno_from_name(const json& v);
 bool count_matches(const json& spec, long long n);
 
 Outcome judge(const Scenario& s, const Trace& t);
+
+// Flood accounting's numbers: the filesystem's error counter before and after, the FS_ERROR
+// events and the sum of their error_count, FAN_Q_OVERFLOW events, "lost filesystem error
+// report" kernel log lines.
+struct AccountingNumbers {
+  long long before = 0, after = 0, counted = 0;
+  long long reported = 0, events = 0, overflows = 0, lost = 0;
+};
+// "the filesystem counted N errors (B -> A), fanotify reported R in E event(s), ..."
+std::string accounting_summary(const AccountingNumbers& n);
+// Why the numbers fail accounting ("N error(s) vanished silently: ..."), nullopt when they hold:
+// reported == counted, or fewer reported with a visible loss. require_errors: a counter that did
+// not move fails ("nothing was checked"); without it 0 counted and 0 reported hold.
+std::optional<std::string> accounting_failure(const AccountingNumbers& n, bool require_errors = true);
 
 }  // namespace fsfault::vm

@@ -3,6 +3,7 @@
 #include "faults/fault_log.h"
 #include "runner/judge/judge.h"
 #include "base/files.h"
+#include "base/errno_names.h"
 #include "base/sha256.h"
 
 #include <toml++/toml.h>
@@ -60,14 +61,42 @@ struct HostTimes {
   std::optional<long long> servers_up, phase;
 };
 
+template <typename T>
+std::optional<T> number_field(const json& r, const char* key) {
+  if (!r.contains(key) || !r[key].is_number_integer()) return std::nullopt;
+  return r[key].get<T>();
+}
+
 void count_event(const json& r, FloodCounts& c) {
   for (auto& m : r.value("mask_names", json::array())) {
+    if (m != "FS_ERROR" && m != "Q_OVERFLOW") continue;
+    FloodEvent e;
+    e.t_ms = r.value("t_ms", 0LL);
+    e.kind = m.get<std::string>();
     if (m == "FS_ERROR") {
       ++c.fs_error_events;
-      c.error_count_sum += r.value("error_count", 0LL);
+      e.error_count = r.value("error_count", 0LL);
+      c.error_count_sum += e.error_count;
+      e.error = number_field<long long>(r, "error");
+      e.ino = number_field<unsigned long long>(r, "ino");
+      e.handle_type = number_field<int>(r, "handle_type");
+      e.disk = number_field<int>(r, "disk");
+    } else {
+      ++c.overflow_events;
     }
-    if (m == "Q_OVERFLOW") ++c.overflow_events;
+    c.events.push_back(e);
   }
+}
+
+// Paths for the events' inode numbers: the map's "inode:PATH" targets that carry an ino.
+void name_event_inodes(const json& map, FloodCounts& c) {
+  if (!map.contains("targets") || !map["targets"].is_object()) return;
+  std::map<unsigned long long, std::string> paths;
+  for (auto& [name, t] : map["targets"].items())
+    if (name.starts_with("inode:") && t.is_object())
+      if (auto ino = number_field<unsigned long long>(t, "ino")) paths[*ino] = name.substr(6);
+  for (auto& e : c.events)
+    if (e.ino && paths.count(*e.ino)) e.path = paths[*e.ino];
 }
 
 // The "errors-before"/"errors-after" reads of ext4's errors_count.
@@ -221,10 +250,13 @@ FloodCounts count_flood(const std::string& dir) {
   if (auto map = base::try_read_file(dir + "/map-d0.json")) {
     json j = json::parse(*map, nullptr, false);
     if (j.is_object() && j.contains("fs") && j["fs"].is_string()) c.fs = j["fs"];
+    if (j.is_object()) name_event_inodes(j, c);
   }
   if (c.fs != "ext4") c.errors_before = c.errors_after = std::nullopt;
   HostTimes host = read_runner_log(dir, guest.phase_name);
   std::optional<long long> first_fault_host = count_fault_logs(dir, host, c);
+  c.server_spawn_ms = host.spawned;
+  if (guest.phase && host.phase) c.host_to_guest_ms = *guest.phase - *host.phase;
   if (first_fault_host && guest.first_event && guest.phase && host.phase) {
     long long event_host = *host.phase + (*guest.first_event - *guest.phase);
     c.first_fault_to_event_ms = event_host - *first_fault_host;
@@ -235,7 +267,61 @@ FloodCounts count_flood(const std::string& dir) {
   return c;
 }
 
-std::string flood_report(const FloodCounts& c) {
+std::string errno_text(long long error) {
+  if (error >= 0) return base::errno_name(static_cast<int>(error)) + " (" + std::to_string(error) + ")";
+  // 6.1's __ext4_std_error() hands fsnotify_sb_error() its errno unchanged, negative
+  // (docs/kernel-facts.md, "6.x __ext4_std_error() passes a negative errno").
+  return "-" + base::errno_name(static_cast<int>(-error)) + " (" + std::to_string(error) +
+         ") [negative errno: kernel reports " + std::to_string(error) + "]";
+}
+
+void expect_accounting(Scenario& s) {
+  s.expects.push_back(json{{"accounting", "errors"}, {"before", "errors-before"}, {"after", "errors-after"},
+                           {"disk", 0}, {"fs", "ext4"}, {"require_errors", false}});
+}
+
+std::optional<std::string> flood_accounting_failure(const FloodCounts& c) {
+  if (!c.errors_before || !c.errors_after) {
+    if (c.fs == "ext4") return std::string("ext4's errors_count was not read before and after the workload");
+    return std::nullopt;
+  }
+  AccountingNumbers n;
+  n.before = *c.errors_before;
+  n.after = *c.errors_after;
+  n.counted = n.after - n.before;
+  n.reported = c.error_count_sum;
+  n.events = c.fs_error_events;
+  n.overflows = c.overflow_events;
+  n.lost = c.lost_reports;
+  return accounting_failure(n, false);
+}
+
+namespace {
+
+// "event 1: FS_ERROR error EIO (5), error_count 20, inode 19 (/data/many), disk 0, read at 1597 ms"
+std::string event_line(std::size_t i, const FloodEvent& e) {
+  std::string s = "event " + std::to_string(i + 1) + ": " + e.kind;
+  if (e.kind == "FS_ERROR") {
+    s += " error " + (e.error ? errno_text(*e.error) : std::string("none")) + ", error_count " +
+         std::to_string(e.error_count);
+    if (e.handle_type == 0xff) s += ", no inode (FILEID_INVALID)";
+    else if (e.ino) s += ", inode " + std::to_string(*e.ino) + (e.path.empty() ? "" : " (" + e.path + ")");
+    if (e.disk) s += ", disk " + std::to_string(*e.disk);
+  }
+  return s + ", read at " + std::to_string(e.t_ms) + " ms (guest clock)\n";
+}
+
+std::string accounting_line(const FloodCounts& c, bool accounting) {
+  if (!accounting) return "accounting:                 not judged (--no-accounting)\n";
+  if (c.fs != "ext4") return "accounting:                 n/a (" + (c.fs.empty() ? "unknown fs" : c.fs) + " has no error counter)\n";
+  if (auto why = flood_accounting_failure(c)) return "accounting:                 FAIL " + *why + "\n";
+  return "accounting:                 PASS (every error ext4 counted is in an event's error_count, "
+         "an overflow or a lost-report line)\n";
+}
+
+}  // namespace
+
+std::string flood_report(const FloodCounts& c, bool accounting) {
   std::ostringstream os;
   os << "faults injected:            " << c.faults_fired << " (fault log lines)\n";
   os << "errors the kernel counted:  ";
@@ -255,6 +341,8 @@ std::string flood_report(const FloodCounts& c) {
   else
     os << "n/a (no fault, no event, or no phase to align the clocks)\n";
   os << "fault log digest:           " << c.fault_log_digest << " (without t_ms and req)\n";
+  for (std::size_t i = 0; i < c.events.size(); ++i) os << event_line(i, c.events[i]);
+  os << accounting_line(c, accounting);
   return os.str();
 }
 

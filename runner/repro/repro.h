@@ -4,7 +4,9 @@
 
 #include "runner/scenario/scenario.h"
 
+#include <map>
 #include <optional>
+#include <vector>
 #include <string>
 
 namespace fsfault::vm {
@@ -27,6 +29,21 @@ bool is_shell_workload(const std::string& path);
 Scenario repro_scenario(const std::string& schedule_text, const std::string& schedule_path, const std::string& image,
                         std::optional<std::uint64_t> seed, const std::string& workload = "");
 
+// One fanotify event as the report lists it (records.jsonl "event" records).
+struct FloodEvent {
+  long long t_ms = 0;    // guest clock: when the harness read it
+  std::string kind;      // "FS_ERROR" or "Q_OVERFLOW"
+  std::optional<long long> error;  // the errno as the kernel sent it (6.x std_error: negative)
+  long long error_count = 0;
+  std::optional<unsigned long long> ino;  // from the file handle, when the guest decoded one
+  std::optional<int> handle_type;         // 0xff (FILEID_INVALID): no inode
+  std::string path;                       // the map's "inode:PATH" target of ino, "" when none
+  std::optional<int> disk;
+};
+
+// "EIO (5)", or for a negative errno "-EBADMSG (-74) [negative errno: kernel reports -74]".
+std::string errno_text(long long error);
+
 struct FloodCounts {
   long long faults_fired = 0;     // fault log lines
   long long fs_error_events = 0;  // FAN_FS_ERROR events read
@@ -41,6 +58,11 @@ struct FloodCounts {
   std::optional<long long> first_fault_to_event_ms;
   long long first_fault_to_event_slack_ms = 0;
   std::string fault_log_digest;  // hash of the fault log without t_ms and req: same faults, same digest
+  std::vector<FloodEvent> events;  // every FS_ERROR and Q_OVERFLOW event, in record order
+  // Clocks for the timeline: the runner's "server for disk N started at T ms", and host ms -> guest
+  // ms (guest = host + offset) aligned at the first phase; unset without runner.log or a phase.
+  std::map<int, long long> server_spawn_ms;
+  std::optional<long long> host_to_guest_ms;
 };
 
 // Counts from a scenario's artifact directory (records.jsonl, faults-d*.jsonl, map-d0.json,
@@ -59,7 +81,17 @@ struct FloodCounts {
 // So the true interval lies in [value - slack, value]; slack = start-up + phase round trip.
 FloodCounts count_flood(const std::string& artifact_dir);
 
-// The human report `fsfault repro` prints, one fact per line.
-std::string flood_report(const FloodCounts& c);
+// Repro's own accounting (on by default; docs/vm-test.md "fsfault repro"): the [[expect]]
+// accounting = "errors" over the errors-before/errors-after reads of disk 0, judged only when the
+// disk is ext4, a counter that did not move passing (0 counted, 0 reported).
+void expect_accounting(Scenario& s);
+
+// Accounting of c: nullopt when it holds or cannot be judged (not ext4, counter unread), else why
+// ("N error(s) vanished silently: ...") — the same rule as the judge's (judge.h).
+std::optional<std::string> flood_accounting_failure(const FloodCounts& c);
+
+// The human report `fsfault repro` prints, one fact per line, then one line per event and the
+// accounting line ("not judged" when `accounting` is false: --no-accounting).
+std::string flood_report(const FloodCounts& c, bool accounting = true);
 
 }  // namespace fsfault::vm

@@ -9,6 +9,8 @@
 namespace fsfault::faults {
 namespace {
 
+const std::vector<DataEdit> kZeroed512{{DataEdit::Kind::Fill, 0, false, 0, 512}};
+
 using nlohmann::json;
 
 struct Control : ::testing::Test {
@@ -44,7 +46,7 @@ TEST_F(Control, LoadInlineAndFromFile) {
     std::ofstream(path) << "[[rule]]\nmatch = {}\naction = { zero = true }\n";
   }
   EXPECT_EQ(ctl.handle({{"cmd", "load"}, {"path", path}}), (json{{"ok", true}, {"rules", 1}}));
-  EXPECT_TRUE(engine.evaluate({Op::Read, 0, 512}).zero);
+  EXPECT_EQ(engine.evaluate({Op::Read, 0, 512}).edits, kZeroed512);
   {
     std::ofstream(path) << "[[rule]]\nmatch = {}\naction = { zero = true }\nbogus = 1\n";
   }
@@ -53,7 +55,7 @@ TEST_F(Control, LoadInlineAndFromFile) {
                   {"error", path + ":4:1: expected a rule key (name, phase, match, action, count, after, every, "
                                    "probability, after_ms), got \"bogus\""}}));
   // A failed load leaves the previous schedule in force.
-  EXPECT_TRUE(engine.evaluate({Op::Read, 0, 512}).zero);
+  EXPECT_EQ(engine.evaluate({Op::Read, 0, 512}).edits, kZeroed512);
   std::remove(path.c_str());
   EXPECT_EQ(ctl.handle({{"cmd", "load"}, {"path", path}}),
             (json{{"ok", false}, {"error", path + ": cannot read schedule: No such file or directory"}}));

@@ -18,11 +18,59 @@ Clock steady_clock_ms() {
   };
 }
 
+namespace {
+
+using Span = std::pair<std::uint64_t, std::uint64_t>;  // bytes [first, second)
+
+// Sector arithmetic that saturates instead of wrapping (sector numbers come
+// from schedule text, up to 2^64 - 1, when the disk size is unknown).
+std::uint64_t sector_byte(std::uint64_t sector) {
+  return sector > UINT64_MAX / kSectorSize ? UINT64_MAX : sector * kSectorSize;
+}
+std::uint64_t end_byte(const SectorRange& r) { return r.last == UINT64_MAX ? UINT64_MAX : sector_byte(r.last + 1); }
+
+// The absolute byte spans a zero, fill or byte-range flip rule changes: the
+// window of each piece, or the whole ranges; sorted and merged.
+std::vector<Span> data_areas(const Rule& r) {
+  const auto& pieces = r.pieces.empty() ? r.ranges : r.pieces;
+  std::vector<Span> spans;
+  for (const auto& p : pieces) {
+    std::uint64_t lo = sector_byte(p.first);
+    std::uint64_t hi = end_byte(p);
+    if (const auto& w = r.action.window) {
+      if (w->offset >= hi - lo) continue;
+      lo += w->offset;
+      if (w->bytes && *w->bytes < hi - lo) hi = lo + *w->bytes;
+    }
+    spans.emplace_back(lo, hi);
+  }
+  std::sort(spans.begin(), spans.end());
+  std::vector<Span> merged;
+  for (const auto& sp : spans) {
+    if (!merged.empty() && sp.first <= merged.back().second) {
+      merged.back().second = std::max(merged.back().second, sp.second);
+    } else {
+      merged.push_back(sp);
+    }
+  }
+  return merged;
+}
+
+// The sectors holding some byte of the spans.
+std::vector<SectorRange> sectors_of(const std::vector<Span>& spans) {
+  std::vector<SectorRange> out;
+  for (const auto& [lo, hi] : spans) out.push_back({lo / kSectorSize, (hi - 1) / kSectorSize});
+  return normalize_ranges(std::move(out));
+}
+
+}  // namespace
+
 std::shared_ptr<const CompiledSchedule> CompiledSchedule::build(Schedule schedule) {
   auto c = std::make_shared<CompiledSchedule>();
   const std::size_t n = schedule.rules.size();
   if (n > std::numeric_limits<std::uint32_t>::max()) throw std::length_error("too many rules");
   c->match_ranges.resize(n);
+  c->areas.resize(n);
   c->fixed_byte.assign(n, 0);
   c->fixed_bit.assign(n, 0);
   std::vector<IntervalIndex::Interval> intervals;
@@ -54,6 +102,11 @@ std::shared_ptr<const CompiledSchedule> CompiledSchedule::build(Schedule schedul
       } else {
         ranges = {{abs_byte / kSectorSize, abs_byte / kSectorSize}};
       }
+    } else if (changes_data(r.action.kind) && (r.action.kind != ActionKind::Flip || r.action.window)) {
+      // Matches only requests that reach a byte it changes.
+      c->areas[i] = data_areas(r);
+      ranges = c->areas[i].empty() && !r.ranges.empty() ? std::vector<SectorRange>{{UINT64_MAX, UINT64_MAX}}
+                                                         : sectors_of(c->areas[i]);
     } else {
       ranges = r.ranges;
     }
@@ -136,6 +189,51 @@ std::vector<std::uint64_t> pick_flip_bits(const CompiledSchedule& s, std::uint32
     bits.push_back(spans[span].first * 8 + (v - span_base));
   }
   return bits;
+}
+
+// Request-relative spans of the request that a zero, fill or byte-range flip
+// rule changes (the whole request for a rangeless zero).
+std::vector<Span> pick_bytes(const CompiledSchedule& s, std::uint32_t rule_index, const Request& req) {
+  const auto& areas = s.areas[rule_index];
+  std::vector<Span> out;
+  if (req.length == 0) return out;
+  if (areas.empty()) {
+    out.emplace_back(0, req.length);
+    return out;
+  }
+  const std::uint64_t req_end = req.offset + req.length;
+  auto it = std::upper_bound(areas.begin(), areas.end(), req.offset,
+                             [](std::uint64_t off, const Span& a) { return off < a.second; });
+  for (; it != areas.end() && it->first < req_end; ++it) {
+    out.emplace_back(std::max(it->first, req.offset) - req.offset, std::min(it->second, req_end) - req.offset);
+  }
+  return out;
+}
+
+// Adds a firing data rule's changes to the decision; false when it changes
+// no byte of this request.
+bool add_data_change(const CompiledSchedule& s, const Candidate& c, std::uint64_t n, const Request& req,
+                     std::span<const SectorRange> overlap, Decision& d, Firing& f) {
+  const Action& a = s.schedule.rules[c.rule].action;
+  if (a.kind == ActionKind::Flip && !a.window) {
+    f.bits = pick_flip_bits(s, c.rule, n, req, overlap);
+    if (f.bits.empty()) return false;  // nothing of the target in this request's bytes
+    std::vector<std::uint64_t> merged;
+    merged.reserve(d.flip_bits.size() + f.bits.size());
+    std::set_union(d.flip_bits.begin(), d.flip_bits.end(), f.bits.begin(), f.bits.end(),
+                   std::back_inserter(merged));
+    d.flip_bits = std::move(merged);
+    d.persist_flip = d.persist_flip || a.persist;
+    return true;
+  }
+  f.bytes = pick_bytes(s, c.rule, req);
+  if (f.bytes.empty()) return false;
+  const bool invert = a.kind == ActionKind::Flip;
+  for (const auto& [lo, hi] : f.bytes) {
+    d.edits.push_back({invert ? DataEdit::Kind::Invert : DataEdit::Kind::Fill,
+                       a.kind == ActionKind::Fill ? a.fill_byte : std::uint8_t{0}, invert && a.persist, lo, hi});
+  }
+  return true;
 }
 
 void collect_candidates(const CompiledSchedule& s, const Request& req, CandidateSearch search,
@@ -227,29 +325,22 @@ Verdict decide(const CompiledSchedule& s, const Request& req, std::span<const Ru
       if (!(rng.uniform() < rule.probability)) continue;
     }
     const Action& a = rule.action;
-    Firing f{c.rule, a.kind, {}};
-    if (a.kind == ActionKind::Flip) {
-      f.bits = pick_flip_bits(s, c.rule, n, req, std::span(overlap).subspan(c.begin, c.count));
-      if (f.bits.empty()) continue;  // nothing of the target in this request's bytes
-      std::vector<std::uint64_t> merged;
-      merged.reserve(d.flip_bits.size() + f.bits.size());
-      std::set_union(d.flip_bits.begin(), d.flip_bits.end(), f.bits.begin(), f.bits.end(),
-                     std::back_inserter(merged));
-      d.flip_bits = std::move(merged);
-      d.persist_flip = d.persist_flip || a.persist;
+    Firing f{c.rule, a.kind, {}, {}};
+    if (changes_data(a.kind)) {
+      if (!add_data_change(s, c, n, req, std::span(overlap).subspan(c.begin, c.count), d, f)) continue;
     } else if (a.kind == ActionKind::Delay) {
       const std::uint64_t sum = static_cast<std::uint64_t>(d.delay_ms) + a.delay_ms;
       d.delay_ms = static_cast<std::uint32_t>(std::min<std::uint64_t>(sum, UINT32_MAX));
     }
     v.fired.push_back(std::move(f));
     if (!is_terminal(a.kind)) continue;
-    // Terminal: this rule decides the outcome; earlier flips are cancelled.
-    std::erase_if(v.fired, [](const Firing& x) { return x.kind == ActionKind::Flip; });
+    // Terminal: this rule decides the outcome; earlier data changes are cancelled.
+    std::erase_if(v.fired, [](const Firing& x) { return changes_data(x.kind); });
     d.flip_bits.clear();
     d.persist_flip = false;
+    d.edits.clear();
     switch (a.kind) {
       case ActionKind::Fail: d.error = a.error; break;
-      case ActionKind::Zero: d.zero = true; break;
       case ActionKind::Disconnect: d.disconnect = true; break;
       case ActionKind::Die:
         d.error = EIO;
@@ -336,6 +427,8 @@ Decision FaultEngine::evaluate(const Request& req) {
                       ? (f.kind == ActionKind::Fail ? rule.action.error : EIO)
                       : 0;
       rec.bits = f.bits;
+      rec.bytes = f.bytes;
+      rec.fill_byte = rule.action.fill_byte;
       rec.persist = rule.action.persist;
       rec.delay_ms = rule.action.delay_ms;
       log_->write(&f == &v.fired.back() ? std::move(rec) : rec);

@@ -13,16 +13,20 @@
 //   4. What firing does:
 //      - delay: adds its delay_ms (delays of several rules add up);
 //        evaluation continues.
-//      - flip: adds its bits (the union of all firing flip rules' bits; a bit
-//        picked by two rules is flipped once); persist_flip is set if any of
-//        them persists; evaluation continues.
-//      - fail, zero, disconnect, die, torn are TERMINAL: the first terminal
-//        rule to fire decides the outcome and evaluation STOPS — later rules
-//        are not evaluated at all (their match counts do not move). Flips
-//        picked earlier for this request are cancelled (a failed, zeroed or
-//        dropped request returns no flipped data): those flip rules count the
-//        match but not a firing, and are not logged. Delays picked earlier
-//        still apply (the request is delayed, then fails).
+//      - zero, fill and flip change only the request's bytes inside the
+//        rule's ranges (or byte windows of them); evaluation continues.
+//        zero, fill and byte-range flips become Decision::edits in file
+//        order; random and fixed bit flips unite in flip_bits (a bit picked
+//        by two rules is flipped once; persist_flip if any of them persists).
+//        A firing that changes no byte of this request (the window lies
+//        elsewhere in the sector) counts as a match, not a firing.
+//      - fail, disconnect, die, torn are TERMINAL: the first terminal rule to
+//        fire decides the outcome and evaluation STOPS — later rules are not
+//        evaluated at all (their match counts do not move). Data changes
+//        picked earlier for this request are cancelled (a failed or dropped
+//        request returns no data): those rules count the match but not a
+//        firing, and are not logged. Delays picked earlier still apply (the
+//        request is delayed, then fails).
 // Decision::rule names the terminal rule, else the first rule that fired.
 // `die` fails its request with EIO and puts the engine in the dead state:
 // every later request fails with EIO (logged as action "dead") without
@@ -70,6 +74,10 @@ struct CompiledSchedule {
   // Per rule: the sector ranges used for matching (the rule's ranges, or for a
   // flip with a fixed offset just the sector that holds the bit).
   std::vector<std::vector<SectorRange>> match_ranges;
+  // Per rule, for zero, fill and byte-range flip: the absolute byte spans
+  // [begin, end) it changes, sorted and merged; empty for a rangeless zero
+  // (it changes whole requests).
+  std::vector<std::vector<std::pair<std::uint64_t, std::uint64_t>>> areas;
   // Flip with fixed offset: absolute byte on the disk and bit within the byte.
   std::vector<std::uint64_t> fixed_byte;
   std::vector<std::uint8_t> fixed_bit;
@@ -95,6 +103,7 @@ struct Firing {
   std::uint32_t rule = 0;
   ActionKind kind = ActionKind::Fail;
   std::vector<std::uint64_t> bits;  // flip: this rule's bits, request-relative
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> bytes;  // zero, fill, flip of bytes: [begin, end)
 };
 
 struct Verdict {

@@ -75,10 +75,15 @@ nlohmann::ordered_json FaultLog::to_json(const FaultRecord& r, bool with_time) {
   j["sectors"] = r.sectors;
   j["action"] = r.action;
   if (r.error != 0) j["error"] = base::errno_name(r.error);
-  if (r.action == "flip") {
+  if (!r.bytes.empty()) {
+    nlohmann::ordered_json spans = nlohmann::ordered_json::array();
+    for (const auto& [lo, hi] : r.bytes) spans.push_back({lo, hi});
+    j["bytes"] = spans;
+  } else if (r.action == "flip") {
     j["bits"] = r.bits;
-    j["persist"] = r.persist;
   }
+  if (r.action == "fill") j["byte"] = r.fill_byte;
+  if (r.action == "flip") j["persist"] = r.persist;
   if (r.action == "delay") j["delay_ms"] = r.delay_ms;
   return j;
 }
@@ -203,13 +208,30 @@ void FaultLog::append_line(std::string& out, const FaultRecord& r, bool with_tim
     out += ",\"error\":";
     append_string(out, base::errno_name(r.error));
   }
-  if (r.action == "flip") {
+  if (!r.bytes.empty()) {
+    out += ",\"bytes\":[";
+    for (std::size_t i = 0; i < r.bytes.size(); ++i) {
+      out += i > 0 ? ",[" : "[";
+      append_number(out, r.bytes[i].first);
+      out.push_back(',');
+      append_number(out, r.bytes[i].second);
+      out.push_back(']');
+    }
+    out.push_back(']');
+  } else if (r.action == "flip") {
     out += ",\"bits\":[";
     for (std::size_t i = 0; i < r.bits.size(); ++i) {
       if (i > 0) out.push_back(',');
       append_number(out, r.bits[i]);
     }
-    out += "],\"persist\":";
+    out.push_back(']');
+  }
+  if (r.action == "fill") {
+    out += ",\"byte\":";
+    append_number(out, r.fill_byte);
+  }
+  if (r.action == "flip") {
+    out += ",\"persist\":";
     out += r.persist ? "true" : "false";
   }
   if (r.action == "delay") {

@@ -12,8 +12,11 @@
 //   action   fail, flip, zero, delay, disconnect, die, torn, or dead (a request
 //            failed because an earlier die put the disk in the dead state)
 //   error    for fail, die, torn, dead: the errno name ("EIO", "ENOSPC", ...)
-//   bits     for flip: bit offsets relative to the request's first byte (byte
-//            b/8, mask 1 << (b%8)), ascending; persist: whether written back
+//   bits     for flip of bits: bit offsets relative to the request's first byte
+//            (byte b/8, mask 1 << (b%8)), ascending; persist: whether written back
+//   bytes    for zero, fill and flip of a byte range: the bytes changed, as
+//            [begin, end) pairs relative to the request's first byte, ascending
+//            (flip: with persist; fill: byte, the value written)
 //   delay_ms for delay
 // BUFFERING: write() only queues the record (the fault engine calls it under
 // its lock, so it must be cheap); lines are formatted and written in batches,
@@ -57,7 +60,9 @@ struct FaultRecord {
   std::uint64_t sectors = 0;
   std::string action;
   int error = 0;                     // 0 -> no "error" field
-  std::vector<std::uint64_t> bits;   // flip only
+  std::vector<std::uint64_t> bits;   // flip of bits only
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> bytes;  // zero, fill, flip of bytes: [begin, end)
+  std::uint8_t fill_byte = 0;        // fill only
   bool persist = false;              // flip only
   std::uint32_t delay_ms = 0;        // delay only
 };

@@ -63,6 +63,7 @@ std::string_view to_string(ActionKind k) {
     case ActionKind::Fail: return "fail";
     case ActionKind::Flip: return "flip";
     case ActionKind::Zero: return "zero";
+    case ActionKind::Fill: return "fill";
     case ActionKind::Delay: return "delay";
     case ActionKind::Disconnect: return "disconnect";
     case ActionKind::Die: return "die";
@@ -75,8 +76,10 @@ namespace {
 
 constexpr std::string_view kRuleKeys = "name, phase, match, action, count, after, every, probability, after_ms";
 constexpr std::string_view kMatchKeys = "op, sectors, target";
-constexpr std::string_view kActions = "fail, flip, zero, delay_ms, disconnect, die, torn";
-constexpr std::string_view kFlipKeys = "bits, persist, offset";
+constexpr std::string_view kActions = "fail, flip, zero, fill, delay_ms, disconnect, die, torn";
+constexpr std::string_view kFlipKeys = "bits, persist, offset, bytes";
+constexpr std::string_view kZeroKeys = "offset, bytes";
+constexpr std::string_view kFillKeys = "offset, bytes, byte";
 constexpr std::string_view kOps = "\"read\", \"write\", \"flush\", \"trim\", \"zero\", \"any\"";
 constexpr std::uint32_t kMaxFlipBits = 65536;
 constexpr std::int64_t kMaxDelayMs = 3'600'000;
@@ -304,37 +307,8 @@ class Parser {
       }
       r.ranges.push_back(range);
     }
-    if (target != nullptr) {
-      const auto* s = target->as_string();
-      if (s == nullptr || s->get().empty()) {
-        fail(*target, fmt::format("expected target to be a non-empty string, got {}", describe(*target)));
-      }
-      const std::string& name = s->get();
-      if (map_ == nullptr) {
-        fail(*target, fmt::format("expected an image map to resolve target {}, got none", quote(name)));
-      }
-      const Target* tgt = map_->find(name);
-      if (tgt == nullptr) {
-        auto close = map_->close_matches(name);
-        std::string hint;
-        if (close.empty()) {
-          hint = "no close matches";
-        } else {
-          hint = "close matches: ";
-          for (std::size_t i = 0; i < close.size(); ++i) hint += (i ? ", " : "") + quote(close[i]);
-        }
-        std::string where = map_->image.empty() ? map_->source : map_->image;
-        fail(*target, fmt::format("expected a target of image map {}, got {} ({})", quote(where), quote(name), hint));
-      }
-      for (const auto& range : tgt->ranges) {
-        if (disk_sectors_ != 0 && range.last >= disk_sectors_) {
-          fail(*target, fmt::format("expected target within the disk (sectors 0-{}), got {} at sectors {}-{}",
-                                    disk_sectors_ - 1, quote(name), range.first, range.last));
-        }
-      }
-      r.ranges = tgt->ranges;
-      r.target = name;
-    }
+    if (target != nullptr) parse_targets(*target, r);
+    r.pieces = r.ranges;
     r.ranges = normalize_ranges(std::move(r.ranges));
     if (r.op == OpMatch::Flush && !r.ranges.empty()) {
       fail(sectors != nullptr ? *sectors : *target,
@@ -342,6 +316,80 @@ class Parser {
                        sectors != nullptr ? "sectors" : "target"));
     }
     return op_node;
+  }
+
+  // target = "NAME" or ["NAME", ...]; each NAME may be "PREFIX:A-B".
+  void parse_targets(const toml::node& target, Rule& r) {
+    std::vector<const toml::node*> names;
+    if (const auto* arr = target.as_array()) {
+      if (arr->empty()) fail(target, "expected target to be a non-empty string (or a list of them), got an empty list");
+      for (const auto& e : *arr) names.push_back(&e);
+    } else {
+      names.push_back(&target);
+    }
+    for (const toml::node* n : names) {
+      const auto* s = n->as_string();
+      if (s == nullptr || s->get().empty()) {
+        fail(*n, fmt::format("expected target to be a non-empty string (or a list of them), got {}", describe(*n)));
+      }
+      if (map_ == nullptr) {
+        fail(*n, fmt::format("expected an image map to resolve target {}, got none", quote(s->get())));
+      }
+      for (const std::string& name : expand_target(*n, s->get())) add_target(*n, name, r);
+    }
+  }
+
+  // An exact map name stands for itself; otherwise "PREFIX:A-B" (A <= B) for
+  // PREFIX:A, PREFIX:A+1, ..., PREFIX:B, every one of which must exist.
+  std::vector<std::string> expand_target(const toml::node& n, const std::string& name) const {
+    if (map_->find(name) != nullptr) return {name};
+    const auto colon = name.rfind(':');
+    const auto dash = name.find('-', colon == std::string::npos ? 0 : colon);
+    std::uint64_t a = 0, b = 0;
+    auto number = [&](std::size_t from, std::size_t to, std::uint64_t& v) {
+      if (from >= to) return false;
+      auto [p, ec] = std::from_chars(name.data() + from, name.data() + to, v);
+      return ec == std::errc() && p == name.data() + to;
+    };
+    if (colon == std::string::npos || dash == std::string::npos || !number(colon + 1, dash, a) ||
+        !number(dash + 1, name.size(), b)) {
+      unknown_target(n, name, "");
+    }
+    if (b < a) fail(n, fmt::format("expected a target range \"NAME:A-B\" with A <= B, got {}", quote(name)));
+    std::vector<std::string> out;
+    const std::string prefix = name.substr(0, colon + 1);
+    for (std::uint64_t i = a;; ++i) {
+      std::string one = prefix + std::to_string(i);
+      if (map_->find(one) == nullptr) unknown_target(n, one, fmt::format(" in {}", quote(name)));
+      out.push_back(std::move(one));
+      if (i == b) break;
+    }
+    return out;
+  }
+
+  [[noreturn]] void unknown_target(const toml::node& n, const std::string& name, const std::string& within) const {
+    auto close = map_->close_matches(name);
+    std::string hint;
+    if (close.empty()) {
+      hint = "no close matches";
+    } else {
+      hint = "close matches: ";
+      for (std::size_t i = 0; i < close.size(); ++i) hint += (i ? ", " : "") + quote(close[i]);
+    }
+    std::string where = map_->image.empty() ? map_->source : map_->image;
+    fail(n, fmt::format("expected a target of image map {}, got {}{} ({})", quote(where), quote(name), within, hint));
+  }
+
+  void add_target(const toml::node& n, const std::string& name, Rule& r) const {
+    const Target* tgt = map_->find(name);
+    for (const auto& range : tgt->ranges) {
+      if (disk_sectors_ != 0 && range.last >= disk_sectors_) {
+        fail(n, fmt::format("expected target within the disk (sectors 0-{}), got {} at sectors {}-{}",
+                            disk_sectors_ - 1, quote(name), range.first, range.last));
+      }
+    }
+    r.ranges.insert(r.ranges.end(), tgt->ranges.begin(), tgt->ranges.end());
+    r.targets.push_back(name);
   }
 
   SectorRange parse_sectors(const toml::node& n) const {
@@ -412,7 +460,14 @@ class Parser {
       parse_flip(v, r);
     } else if (k == "zero") {
       a.kind = ActionKind::Zero;
-      true_flag(v, "zero");
+      if (v.is_table()) {
+        a.window = parse_window(v, "zero", kZeroKeys);
+      } else {
+        true_flag(v, "zero");
+      }
+    } else if (k == "fill") {
+      a.kind = ActionKind::Fill;
+      parse_fill(v, a);
     } else if (k == "delay_ms") {
       a.kind = ActionKind::Delay;
       a.delay_ms = static_cast<std::uint32_t>(
@@ -429,6 +484,39 @@ class Parser {
       true_flag(v, "torn");
       a.error = EIO;
     }
+  }
+
+  // The offset/bytes keys of a table action (other keys are the caller's,
+  // listed in `keys` for the unknown-key message).
+  ByteWindow parse_window(const toml::node& n, std::string_view action, std::string_view keys) {
+    const auto entries = in_source_order(*n.as_table());
+    ByteWindow w;
+    for (const auto& [key, value] : entries) {
+      const std::string_view k = key->str();
+      if (!in_list(keys, k)) {
+        fail(*key, fmt::format("expected a {} key ({}), got {}", action, keys, quote(k)));
+      }
+      if (k == "offset") {
+        w.offset = static_cast<std::uint64_t>(integer(*value, "offset", 0, INT64_MAX, "a non-negative integer"));
+        window_node_ = value;
+      } else if (k == "bytes") {
+        w.bytes = static_cast<std::uint64_t>(integer(*value, "bytes", 1, INT64_MAX, "a positive integer"));
+        if (window_node_ == nullptr) window_node_ = value;
+      }
+    }
+    if (window_node_ == nullptr) window_node_ = &n;
+    return w;
+  }
+
+  void parse_fill(const toml::node& n, Action& a) {
+    if (!n.is_table()) {
+      fail(n, fmt::format("expected fill to be a table (e.g. {{ offset = 0, bytes = 1024, byte = 0xff }}), got {}",
+                          describe(n)));
+    }
+    a.window = parse_window(n, "fill", kFillKeys);
+    const toml::node* byte = n.as_table()->get("byte");
+    if (byte == nullptr) fail(n, "expected key byte (the value to fill with, 0-255) in fill, got none");
+    a.fill_byte = static_cast<std::uint8_t>(integer(*byte, "byte", 0, 255, "an integer from 0 to 255"));
   }
 
   void parse_flip(const toml::node& n, Rule& r) {
@@ -460,6 +548,15 @@ class Parser {
         offset_node_ = value;
       }
     }
+    if (t->contains("bytes")) {
+      // A byte range, every bit flipped: offset then counts bytes from the
+      // start of each range, like zero and fill.
+      if (bits != nullptr) fail(*bits, "expected bits or bytes in flip, got both");
+      a.flip_offset.reset();
+      offset_node_ = nullptr;
+      a.window = parse_window(n, "flip", kFlipKeys);
+      return;
+    }
     if (a.flip_offset && a.flip_bits != 1) {
       fail(*bits, fmt::format("expected bits = 1 (or no bits) with a fixed offset, got {}", a.flip_bits));
     }
@@ -469,7 +566,7 @@ class Parser {
   void check_action_fits(Rule& r, const toml::node* op_node, const toml::node& match) {
     const ActionKind k = r.action.kind;
     const toml::node& where = op_node != nullptr ? *op_node : match;
-    if (k == ActionKind::Flip || k == ActionKind::Zero) {
+    if (changes_data(k)) {
       // Flips and zeroing change data being read: "any" means reads.
       if (r.op != OpMatch::Read && r.op != OpMatch::Any) {
         fail(where, fmt::format("expected op \"read\" or \"any\" for a {} action (it changes data being read), "
@@ -498,13 +595,32 @@ class Parser {
                                         total_sectors * kSectorSize * 8 - 1, *r.action.flip_offset));
       }
     }
+    if (r.action.window) check_window(r, op_node != nullptr ? *op_node : match);
     offset_node_ = nullptr;
+    window_node_ = nullptr;
+  }
+
+  // A byte window needs ranges to count from, and must reach into one.
+  void check_window(const Rule& r, const toml::node& match) const {
+    if (r.ranges.empty()) {
+      fail(match, fmt::format("expected sectors or target in match for a {} with offset/bytes (they count from "
+                              "the start of each range), got neither",
+                              to_string(r.action.kind)));
+    }
+    std::uint64_t largest = 0;
+    for (const auto& p : r.pieces) largest = std::max(largest, p.count());
+    if (largest <= UINT64_MAX / kSectorSize && r.action.window->offset >= largest * kSectorSize) {
+      fail(*window_node_, fmt::format("expected offset to lie inside a range of the rule (the largest is {} "
+                                      "bytes), got {}",
+                                      largest * kSectorSize, r.action.window->offset));
+    }
   }
 
   std::string source_;
   const TargetMap* map_;
   std::uint64_t disk_sectors_;
   const toml::node* offset_node_ = nullptr;
+  const toml::node* window_node_ = nullptr;  // where a ByteWindow was given
 };
 
 }  // namespace

@@ -5,7 +5,8 @@
 //   [[rule]]
 //   name   = "itable-eio"                                   # default "rule#N" (1-based)
 //   phase  = "armed"                                        # optional
-//   match  = { op = "read", target = "inode:/data/f1" }     # or sectors = "A-B" / "A"
+//   match  = { op = "read", target = "inode:/data/f1" }     # or sectors = "A-B" / "A";
+//            # target may be a list, and "name:A-B" stands for name:A ... name:B
 //   action = { fail = "EIO" }                               # exactly one action
 //   count = 1; after = 0; every = 1; probability = 1.0; after_ms = 0   # firing controls
 //
@@ -45,10 +46,22 @@ enum class OpMatch : std::uint8_t { Read, Write, Flush, Trim, Zero, Any };
 std::string_view to_string(OpMatch m);
 bool op_matches(OpMatch m, Op op);
 
-enum class ActionKind : std::uint8_t { Fail, Flip, Zero, Delay, Disconnect, Die, Torn };
-std::string_view to_string(ActionKind k);  // "fail", "flip", "zero", "delay", ...
+enum class ActionKind : std::uint8_t { Fail, Flip, Zero, Fill, Delay, Disconnect, Die, Torn };
+std::string_view to_string(ActionKind k);  // "fail", "flip", "zero", "fill", "delay", ...
+// Actions that change the data being read; they touch only the bytes of the
+// request inside the rule's ranges, and several of them combine.
+inline bool changes_data(ActionKind k) {
+  return k == ActionKind::Flip || k == ActionKind::Zero || k == ActionKind::Fill;
+}
 // Terminal actions decide the request's outcome and end rule evaluation.
-inline bool is_terminal(ActionKind k) { return k != ActionKind::Flip && k != ActionKind::Delay; }
+inline bool is_terminal(ActionKind k) { return !changes_data(k) && k != ActionKind::Delay; }
+
+// Bytes [offset, offset + bytes) counted from the start of each of a rule's
+// ranges (Rule::pieces), cut off at the range's end.
+struct ByteWindow {
+  std::uint64_t offset = 0;
+  std::optional<std::uint64_t> bytes;  // none = to the end of each range
+};
 
 struct Action {
   ActionKind kind = ActionKind::Fail;
@@ -56,6 +69,10 @@ struct Action {
   std::uint32_t flip_bits = 1;                  // Flip: how many distinct bits
   bool persist = false;                         // Flip: write corrupted data back
   std::optional<std::uint64_t> flip_offset;     // Flip: fixed bit, relative to the rule's first sector
+  // Zero, Fill, and Flip given `bytes`: the part of each range changed (every
+  // bit of it for Flip). None = all of the rule's ranges (Zero, Fill).
+  std::optional<ByteWindow> window;
+  std::uint8_t fill_byte = 0;                   // Fill (Zero: 0)
   std::uint32_t delay_ms = 0;                   // Delay
 };
 
@@ -71,7 +88,11 @@ struct Rule {
   // the rule is not limited by position (it matches range-less requests such
   // as flush, and every request of its op).
   std::vector<SectorRange> ranges;
-  std::optional<std::string> target;   // the map name the ranges came from, if any
+  // The same sectors as named: each range of each target (or the `sectors`
+  // range), in order, not merged across targets, so a ByteWindow counts from
+  // the start of each. Empty = use `ranges` (rules built in code).
+  std::vector<SectorRange> pieces;
+  std::vector<std::string> targets;    // the map names the ranges came from (ranges expanded)
   Action action;
   // Firing controls, applied to the rule's n-th match (n counts from 1):
   std::optional<std::uint64_t> count;  // fire at most this many times

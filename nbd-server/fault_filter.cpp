@@ -1,9 +1,11 @@
 #include "nbd-server/fault_filter.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <thread>
+#include <vector>
 
 namespace fsfault::nbd {
 
@@ -40,24 +42,56 @@ IoResult FaultFilter::read(std::span<std::uint8_t> buf, std::uint64_t offset) {
   IoResult early;
   if (gate(Op::Read, offset, buf.size(), d, early)) return early;
   if (d.torn) return IoResult::fail(EIO);  // a torn read is just a failed read
-  if (d.zero) {
-    std::memset(buf.data(), 0, buf.size());
-    return IoResult::ok();
-  }
   IoResult r = inner_->read(buf, offset);
-  if (r.error || d.flip_bits.empty()) return r;
+  if (r.error || (d.edits.empty() && d.flip_bits.empty())) return r;
+  if (IoResult w = persist(d, buf, offset); w.error) return w;
+  apply(d, buf, false);
+  return IoResult::ok();
+}
+
+// Changes only the bytes the decision names: the engine has cut them to the
+// rules' ranges, so the rest of the request is served as stored.
+void FaultFilter::apply(const Decision& d, std::span<std::uint8_t> buf, bool persistent_only) {
+  for (const faults::DataEdit& e : d.edits) {
+    if (persistent_only && !e.persist) continue;
+    const std::uint64_t end = std::min<std::uint64_t>(e.end, buf.size());
+    if (e.begin >= end) continue;
+    auto bytes = buf.subspan(e.begin, end - e.begin);
+    if (e.kind == faults::DataEdit::Kind::Fill) {
+      std::memset(bytes.data(), e.byte, bytes.size());
+    } else {
+      for (auto& b : bytes) b = static_cast<std::uint8_t>(~b);
+    }
+  }
+  if (persistent_only && !d.persist_flip) return;
   for (std::uint64_t bit : d.flip_bits) {
     if (bit / 8 < buf.size()) buf[bit / 8] ^= static_cast<std::uint8_t>(1u << (bit % 8));
   }
-  if (d.persist_flip) {
-    // Write back only the corrupted bytes, so a concurrent write elsewhere in
-    // the request's range is not undone.
-    for (std::uint64_t bit : d.flip_bits) {
-      std::uint64_t byte = bit / 8;
-      if (byte >= buf.size()) continue;
-      IoResult w = inner_->write(buf.subspan(byte, 1), offset + byte, false);
-      if (w.error) return w;
-    }
+}
+
+// Writes the persistent changes back (those alone: a transient zero in the
+// same request must not reach the media), and only the bytes they change, so
+// a concurrent write elsewhere in the request's range is not undone.
+IoResult FaultFilter::persist(const Decision& d, std::span<const std::uint8_t> stored,
+                              std::uint64_t offset) {
+  const bool any = d.persist_flip || std::any_of(d.edits.begin(), d.edits.end(),
+                                                 [](const faults::DataEdit& e) { return e.persist; });
+  if (!any) return IoResult::ok();
+  std::vector<std::uint8_t> media(stored.begin(), stored.end());
+  apply(d, media, true);
+  auto write_back = [&](std::uint64_t begin, std::uint64_t end) {
+    end = std::min<std::uint64_t>(end, media.size());
+    if (begin >= end) return IoResult::ok();
+    return inner_->write(std::span<const std::uint8_t>(media).subspan(begin, end - begin), offset + begin,
+                         false);
+  };
+  for (const faults::DataEdit& e : d.edits) {
+    if (!e.persist) continue;
+    if (IoResult w = write_back(e.begin, e.end); w.error) return w;
+  }
+  if (!d.persist_flip) return IoResult::ok();
+  for (std::uint64_t bit : d.flip_bits) {
+    if (IoResult w = write_back(bit / 8, bit / 8 + 1); w.error) return w;
   }
   return IoResult::ok();
 }

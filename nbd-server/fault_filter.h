@@ -1,6 +1,7 @@
 // FaultFilter: a BlockDevice that asks a FaultEngine about every request and
-// applies the answer (delay, fail, zero, flip, torn write, disconnect) around
-// the store below it. The engine decides; this layer only touches data.
+// applies the answer (delay, fail, zero/fill/flip of the bytes the engine
+// names, torn write, disconnect) around the store below it. The engine
+// decides; this layer only touches data.
 #pragma once
 
 #include <memory>
@@ -42,6 +43,10 @@ class FaultFilter final : public BlockDevice {
   // ends here (failed, dropped), after any delay.
   bool gate(faults::Op op, std::uint64_t offset, std::uint64_t length, faults::Decision& d,
             IoResult& early);
+  // Applies a read's data changes to buf (only the persistent ones when asked).
+  static void apply(const faults::Decision& d, std::span<std::uint8_t> buf, bool persistent_only);
+  // Writes the persistent changes of a read back to the store.
+  IoResult persist(const faults::Decision& d, std::span<const std::uint8_t> stored, std::uint64_t offset);
 
   std::shared_ptr<BlockDevice> inner_;
   std::shared_ptr<faults::FaultEngine> engine_;

@@ -9,6 +9,8 @@
 namespace fsfault::faults {
 namespace {
 
+const std::vector<DataEdit> kZeroed512{{DataEdit::Kind::Fill, 0, false, 0, 512}};
+
 using nlohmann::json;
 
 struct Control : ::testing::Test {
@@ -29,6 +31,26 @@ TEST_F(Control, PhaseStatsDieClear) {
   EXPECT_FALSE(engine.dead());
 }
 
+// The control socket loads the byte-precise forms like a schedule file, and
+// names a bad index range with its position in the inline text.
+TEST(ControlByteForms, LoadTargetListsAndWindows) {
+  const TargetMap map = testing::bitmap_map();
+  FaultEngine engine{[] { return std::uint64_t{0}; }};
+  ControlCommands ctl{engine, &map, testing::kDisk};
+  EXPECT_EQ(ctl.handle({{"cmd", "load"},
+                        {"toml", "[[rule]]\nmatch = { target = [\"block-bitmap:1-2\", \"inode-table:2\"] }\n"
+                                 "action = { fill = { offset = 0, bytes = 16, byte = 0xff } }\n"}}),
+            (json{{"ok", true}, {"rules", 1}}));
+  EXPECT_EQ(engine.evaluate({Op::Read, 1008 * 512, 8192}).edits,
+            (std::vector<DataEdit>{{DataEdit::Kind::Fill, 0xff, false, 0, 16},
+                                   {DataEdit::Kind::Fill, 0xff, false, 4096, 4112}}));
+  EXPECT_EQ(ctl.handle({{"cmd", "load"}, {"toml", "[[rule]]\nmatch = { target = \"block-bitmap:2-9\" }\n"
+                                                  "action = { zero = true }\n"}})["error"],
+            "<control>:2:20: expected a target of image map \"bm\", got \"block-bitmap:4\" in \"block-bitmap:2-9\" "
+            "(close matches: \"block-bitmap:0\", \"block-bitmap:1\", \"block-bitmap:2\", \"block-bitmap:3\")");
+  EXPECT_EQ(engine.rule_count(), 1u);  // the failed load left the rule in force
+}
+
 TEST_F(Control, LoadInlineAndFromFile) {
   auto r = ctl.handle({{"cmd", "load"},
                        {"toml", "[[rule]]\nname = \"sb\"\nmatch = { target = \"superblock\" }\naction = { fail = \"EIO\" }\n"
@@ -44,7 +66,7 @@ TEST_F(Control, LoadInlineAndFromFile) {
     std::ofstream(path) << "[[rule]]\nmatch = {}\naction = { zero = true }\n";
   }
   EXPECT_EQ(ctl.handle({{"cmd", "load"}, {"path", path}}), (json{{"ok", true}, {"rules", 1}}));
-  EXPECT_TRUE(engine.evaluate({Op::Read, 0, 512}).zero);
+  EXPECT_EQ(engine.evaluate({Op::Read, 0, 512}).edits, kZeroed512);
   {
     std::ofstream(path) << "[[rule]]\nmatch = {}\naction = { zero = true }\nbogus = 1\n";
   }
@@ -53,7 +75,7 @@ TEST_F(Control, LoadInlineAndFromFile) {
                   {"error", path + ":4:1: expected a rule key (name, phase, match, action, count, after, every, "
                                    "probability, after_ms), got \"bogus\""}}));
   // A failed load leaves the previous schedule in force.
-  EXPECT_TRUE(engine.evaluate({Op::Read, 0, 512}).zero);
+  EXPECT_EQ(engine.evaluate({Op::Read, 0, 512}).edits, kZeroed512);
   std::remove(path.c_str());
   EXPECT_EQ(ctl.handle({{"cmd", "load"}, {"path", path}}),
             (json{{"ok", false}, {"error", path + ": cannot read schedule: No such file or directory"}}));

@@ -225,7 +225,7 @@ action = { torn = true }
 match = { sectors = "4" }
 action = { delay_ms = 30 })");
   auto z = engine.evaluate(rd(1));
-  EXPECT_TRUE(z.zero);
+  EXPECT_EQ(z.edits, (std::vector<DataEdit>{{DataEdit::Kind::Fill, 0, false, 0, 512}}));
   EXPECT_FALSE(z.passes());
   EXPECT_TRUE(engine.evaluate(wr(1)).passes());  // zero is for reads
   EXPECT_TRUE(engine.evaluate(rd(2)).disconnect);
@@ -350,6 +350,94 @@ action = { flip = { offset = 8201 } })");
   EXPECT_TRUE(engine.evaluate({Op::Read, 200 * 512 + 2, 10}).passes());
   EXPECT_EQ(rule_stats(0)["matches"], 2);
   EXPECT_EQ(rule_stats(0)["fired"], 1);
+}
+
+using Kind = DataEdit::Kind;
+using Edits = std::vector<DataEdit>;
+
+// The reported flood: the kernel merged two bitmap reads into one 16-sector
+// request; a zero of one bitmap block must leave its neighbour as stored.
+TEST_F(Engine, ZeroChangesOnlyTheTargetsBytes) {
+  map = testing::bitmap_map();
+  load(R"([[rule]]
+name = "bb1"
+match = { target = "block-bitmap:1" }
+action = { zero = true })");
+  EXPECT_EQ(engine.evaluate(rd(1008, 16)).edits, (Edits{{Kind::Fill, 0, false, 0, 4096}}));
+  EXPECT_EQ(engine.evaluate(rd(1000, 16)).edits, (Edits{{Kind::Fill, 0, false, 4096, 8192}}));
+  EXPECT_EQ(engine.evaluate({Op::Read, 1015 * 512 + 500, 100}).edits, (Edits{{Kind::Fill, 0, false, 0, 12}}));
+  EXPECT_TRUE(engine.evaluate(rd(1016, 8)).passes());
+  EXPECT_EQ(log->lines().front(),
+            R"({"req":1,"rule":"bb1","phase":null,"op":"read","sector":1008,"sectors":16,"action":"zero",)"
+            R"("bytes":[[0,4096]]})");
+}
+
+TEST_F(Engine, ByteWindowInEachRangeOfAnIndexRange) {
+  map = testing::bitmap_map();
+  load(R"([[rule]]
+name = "first-kib"
+match = { target = "block-bitmap:1-3" }
+action = { zero = { offset = 0, bytes = 1024 } })");
+  // One request over all three blocks: the first KiB of each, nothing else.
+  EXPECT_EQ(engine.evaluate(rd(1008, 24)).edits,
+            (Edits{{Kind::Fill, 0, false, 0, 1024}, {Kind::Fill, 0, false, 4096, 5120},
+                   {Kind::Fill, 0, false, 8192, 9216}}));
+  // The rest of a block is not the rule's: no match, no firing.
+  EXPECT_TRUE(engine.evaluate(rd(1010, 6)).passes());
+  // Straddling the window's end inside a sector: only the window's bytes.
+  EXPECT_EQ(engine.evaluate({Op::Read, 1009 * 512 + 500, 100}).edits, (Edits{{Kind::Fill, 0, false, 0, 12}}));
+  EXPECT_EQ(rule_stats(0)["matches"], 2);
+  EXPECT_EQ(log->lines().front(),
+            R"({"req":1,"rule":"first-kib","phase":null,"op":"read","sector":1008,"sectors":24,"action":"zero",)"
+            R"("bytes":[[0,1024],[4096,5120],[8192,9216]]})");
+}
+
+TEST_F(Engine, FillAndByteFlipAndMultiTarget) {
+  map = testing::bitmap_map();
+  load(R"([[rule]]
+name = "ff"
+match = { target = ["block-bitmap:1", "inode-table:2"] }
+action = { fill = { offset = 8, bytes = 8, byte = 0xff } }
+[[rule]]
+name = "inv"
+match = { sectors = "1016-1023" }
+action = { flip = { offset = 4000, bytes = 200, persist = true } })");
+  // The window's end is cut at the range's end (4096).
+  EXPECT_EQ(engine.evaluate(rd(1008, 16)).edits,
+            (Edits{{Kind::Fill, 0xff, false, 8, 16}, {Kind::Invert, 0, true, 4096 + 4000, 8192}}));
+  EXPECT_EQ(engine.evaluate(rd(1100)).edits, (Edits{{Kind::Fill, 0xff, false, 8, 16}}));
+  EXPECT_TRUE(engine.evaluate(rd(1024, 8)).passes());
+  auto lines = log->lines();
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0],
+            R"({"req":1,"rule":"ff","phase":null,"op":"read","sector":1008,"sectors":16,"action":"fill",)"
+            R"("bytes":[[8,16]],"byte":255})");
+  EXPECT_EQ(lines[1],
+            R"({"req":1,"rule":"inv","phase":null,"op":"read","sector":1008,"sectors":16,"action":"flip",)"
+            R"("bytes":[[8096,8192]],"persist":true})");
+}
+
+TEST_F(Engine, DataChangesCombineUntilATerminalRule) {
+  map = testing::bitmap_map();
+  load(R"([[rule]]
+match = { target = "block-bitmap:1" }
+action = { zero = true }
+[[rule]]
+match = { target = "block-bitmap:2" }
+action = { fill = { byte = 1 } }
+[[rule]]
+match = { target = "block-bitmap:3" }
+action = { fail = "EIO" }
+count = 1)");
+  // Two data rules on neighbours: both apply, each to its own bytes.
+  EXPECT_EQ(engine.evaluate(rd(1008, 16)).edits,
+            (Edits{{Kind::Fill, 0, false, 0, 4096}, {Kind::Fill, 1, false, 4096, 8192}}));
+  // A failing rule cancels them: a failed request returns no data.
+  auto d = engine.evaluate(rd(1008, 24));
+  EXPECT_EQ(d.error, EIO);
+  EXPECT_TRUE(d.edits.empty());
+  EXPECT_EQ(rule_stats(0)["fired"], 1);
+  EXPECT_EQ(rule_stats(0)["matches"], 2);
 }
 
 TEST_F(Engine, LoadReplacesAndResetsCounters) {

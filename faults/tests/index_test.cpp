@@ -69,13 +69,13 @@ TEST(IntervalIndex, DecideMatchesBruteForceOnRandomSchedules) {
     for (std::size_t i = 0; i < n; ++i) {
       Rule r;
       r.name = "r" + std::to_string(i);
-      const auto kind = static_cast<ActionKind>(rng() % 7);
+      const auto kind = static_cast<ActionKind>(rng() % 8);
       r.action.kind = kind;
       r.action.error = 5;
       r.action.delay_ms = static_cast<std::uint32_t>(rng() % 5);
       r.action.flip_bits = static_cast<std::uint32_t>(1 + rng() % 4);
       r.op = static_cast<OpMatch>(rng() % 6);
-      if (kind == ActionKind::Flip || kind == ActionKind::Zero) r.op = OpMatch::Read;
+      if (changes_data(kind)) r.op = OpMatch::Read;
       if (kind == ActionKind::Torn) r.op = OpMatch::Write;
       if (r.op != OpMatch::Flush && rng() % 5 != 0) {
         std::vector<SectorRange> ranges;
@@ -86,6 +86,13 @@ TEST(IntervalIndex, DecideMatchesBruteForceOnRandomSchedules) {
         r.ranges = normalize_ranges(ranges);
       }
       if (kind == ActionKind::Flip && rng() % 3 == 0) r.action.flip_offset = rng() % 4096;
+      // Byte windows (a fill always has one), counted from each range's start.
+      if (!r.ranges.empty() && (kind == ActionKind::Fill || (changes_data(kind) && rng() % 2 == 0))) {
+        r.action.flip_offset.reset();
+        r.action.window = ByteWindow{rng() % 1024, rng() % 2 ? std::optional<std::uint64_t>(1 + rng() % 700)
+                                                              : std::nullopt};
+        r.action.fill_byte = static_cast<std::uint8_t>(rng());
+      }
       if (rng() % 4 == 0) r.phase = phases[1 + rng() % 2];
       if (rng() % 4 == 0) r.count = 1 + rng() % 3;
       if (rng() % 4 == 0) r.after = rng() % 3;
@@ -117,11 +124,12 @@ TEST(IntervalIndex, DecideMatchesBruteForceOnRandomSchedules) {
       for (std::size_t i = 0; i < a.fired.size(); ++i) {
         ASSERT_EQ(a.fired[i].rule, b.fired[i].rule);
         ASSERT_EQ(a.fired[i].bits, b.fired[i].bits);
+        ASSERT_EQ(a.fired[i].bytes, b.fired[i].bytes);
       }
       ASSERT_EQ(a.decision.flip_bits, b.decision.flip_bits);
       ASSERT_EQ(a.decision.error, b.decision.error);
       ASSERT_EQ(a.decision.delay_ms, b.decision.delay_ms);
-      ASSERT_EQ(a.decision.zero, b.decision.zero);
+      ASSERT_EQ(a.decision.edits, b.decision.edits);
       ASSERT_EQ(a.decision.torn, b.decision.torn);
       ASSERT_EQ(a.decision.disconnect, b.decision.disconnect);
       ASSERT_EQ(a.decision.persist_flip, b.decision.persist_flip);

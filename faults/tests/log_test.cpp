@@ -44,6 +44,17 @@ TEST(FaultLog, RecordFormats) {
   EXPECT_EQ(FaultLog::to_json(r, false).dump(),
             R"({"req":3,"rule":"x","phase":null,"op":"read","sector":2048,"sectors":8,"action":"delay","delay_ms":40})");
   EXPECT_EQ(FaultLog::without_time(FaultLog::to_json(r, true).dump()), FaultLog::to_json(r, false).dump());
+  // Byte changes: [begin, end) pairs relative to the request's first byte.
+  r.action = "fill";
+  r.bytes = {{0, 1024}, {4096, 5120}};
+  r.fill_byte = 0xff;
+  EXPECT_EQ(FaultLog::to_json(r, false).dump(),
+            R"({"req":3,"rule":"x","phase":null,"op":"read","sector":2048,"sectors":8,"action":"fill",)"
+            R"("bytes":[[0,1024],[4096,5120]],"byte":255})");
+  r.action = "flip";
+  EXPECT_EQ(FaultLog::to_json(r, false).dump(),
+            R"({"req":3,"rule":"x","phase":null,"op":"read","sector":2048,"sectors":8,"action":"flip",)"
+            R"("bytes":[[0,1024],[4096,5120]],"persist":true})");
 }
 
 // The hot-path formatter writes exactly what to_json().dump() writes.
@@ -58,12 +69,18 @@ TEST(FaultLog, AppendLineEqualsToJsonDump) {
   std::vector<std::pair<std::string, std::string>> names = {
       {"plain", "armed"}, {"q\"uo\\te", ""}, {"tab\there", "ph\nase"}, {"ünïcode", "\x01ctl"}};
   for (const auto& [rule, phase] : names) {
-    for (const char* action : {"fail", "flip", "delay", "dead", "zero"}) {
+    for (const char* action : {"fail", "flip", "delay", "dead", "zero", "fill", "flip-bytes"}) {
       r.rule = rule;
       r.phase = phase;
       r.action = action;
+      // zero, fill and flip of a byte range log the bytes changed.
+      const bool by_bytes = r.action == "zero" || r.action == "fill" || r.action == "flip-bytes";
+      if (r.action == "flip-bytes") r.action = "flip";
+      r.bytes = by_bytes ? std::vector<std::pair<std::uint64_t, std::uint64_t>>{{0, 1024}, {4096, 5120}}
+                         : std::vector<std::pair<std::uint64_t, std::uint64_t>>{};
+      r.fill_byte = 0xff;
       r.error = std::string_view(action) == "fail" ? ENOSPC : 0;
-      r.bits = std::string_view(action) == "flip" ? std::vector<std::uint64_t>{0, 7, 4096} : std::vector<std::uint64_t>{};
+      r.bits = r.action == "flip" && !by_bytes ? std::vector<std::uint64_t>{0, 7, 4096} : std::vector<std::uint64_t>{};
       r.persist = !r.persist;
       r.delay_ms = 40;
       for (bool with_time : {true, false}) {

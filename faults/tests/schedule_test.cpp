@@ -69,7 +69,7 @@ action = { fail = "EPERM" }
   EXPECT_EQ(r.name, "itable-eio");
   EXPECT_EQ(r.phase, "armed");
   EXPECT_EQ(r.op, OpMatch::Read);
-  EXPECT_EQ(r.target, "inode:/data/f1");
+  EXPECT_EQ(r.targets, std::vector<std::string>{"inode:/data/f1"});
   EXPECT_EQ(r.ranges, (std::vector<SectorRange>{{100, 101}, {200, 200}}));
   EXPECT_EQ(r.action.kind, ActionKind::Fail);
   EXPECT_EQ(r.action.error, ENOSPC);
@@ -148,6 +148,109 @@ TEST(ScheduleParse, TargetRangesMergedAndChecked) {
   EXPECT_EQ(s.rules[0].ranges, (std::vector<SectorRange>{{5, 12}, {20, 20}}));
   EXPECT_EQ(parse_error("[[rule]]\nmatch = { target = \"far\" }\naction = { fail = \"EIO\" }\n", &m),
             "s.toml:2:20: expected target within the disk (sectors 0-2047), got \"far\" at sectors 5000-5001");
+}
+
+TEST(ScheduleParse, TargetListsAndIndexRanges) {
+  const TargetMap m = testing::bitmap_map();
+  auto s = Schedule::parse(R"([[rule]]
+match = { target = ["block-bitmap:1-2", "inode-table:2", "inode:/a-1"] }
+action = { zero = true }
+[[rule]]
+match = { target = "block-bitmap:0-0" }
+action = { fail = "EIO" }
+)",
+                           "s.toml", &m, kDisk);
+  const Rule& r = s.rules[0];
+  EXPECT_EQ(r.targets,
+            (std::vector<std::string>{"block-bitmap:1", "block-bitmap:2", "inode-table:2", "inode:/a-1"}));
+  // Matching uses the merged ranges; byte windows count from each piece.
+  EXPECT_EQ(r.ranges, (std::vector<SectorRange>{{1008, 1023}, {1100, 1131}, {1200, 1200}, {1300, 1301}}));
+  EXPECT_EQ(r.pieces, (std::vector<SectorRange>{{1008, 1015}, {1016, 1023}, {1100, 1131}, {1200, 1200}, {1300, 1301}}));
+  EXPECT_EQ(s.rules[1].targets, std::vector<std::string>{"block-bitmap:0"});
+  // A name that exists is taken as is, dash or not.
+  EXPECT_EQ(Schedule::parse("[[rule]]\nmatch = { target = \"inode:/a-1\" }\naction = { fail = \"EIO\" }\n", "s.toml",
+                            &m, kDisk)
+                .rules[0]
+                .targets,
+            std::vector<std::string>{"inode:/a-1"});
+}
+
+TEST(ScheduleParse, ByteWindowActions) {
+  const TargetMap m = testing::bitmap_map();
+  auto s = Schedule::parse(R"([[rule]]
+match = { target = "block-bitmap:1-3" }
+action = { zero = { offset = 0, bytes = 1024 } }
+[[rule]]
+match = { sectors = "8-15" }
+action = { fill = { offset = 100, bytes = 28, byte = 0xff } }
+[[rule]]
+match = { sectors = "8-15" }
+action = { flip = { offset = 512, bytes = 4, persist = true } }
+[[rule]]
+match = { sectors = "8-15" }
+action = { fill = { byte = 7 } }
+[[rule]]
+match = { sectors = "8-15" }
+action = { zero = true }
+)",
+                           "s.toml", &m, kDisk);
+  ASSERT_EQ(s.rules.size(), 5u);
+  EXPECT_EQ(s.rules[0].action.kind, ActionKind::Zero);
+  ASSERT_TRUE(s.rules[0].action.window);
+  EXPECT_EQ(s.rules[0].action.window->offset, 0u);
+  EXPECT_EQ(s.rules[0].action.window->bytes, 1024u);
+  EXPECT_EQ(s.rules[0].op, OpMatch::Read);
+  EXPECT_EQ(s.rules[1].action.kind, ActionKind::Fill);
+  EXPECT_EQ(s.rules[1].action.fill_byte, 0xff);
+  EXPECT_EQ(s.rules[1].action.window->offset, 100u);
+  EXPECT_EQ(s.rules[2].action.kind, ActionKind::Flip);
+  EXPECT_EQ(s.rules[2].action.window->offset, 512u);  // bytes, not a bit offset
+  EXPECT_EQ(s.rules[2].action.window->bytes, 4u);
+  EXPECT_FALSE(s.rules[2].action.flip_offset);
+  EXPECT_TRUE(s.rules[2].action.persist);
+  EXPECT_EQ(s.rules[3].action.window->offset, 0u);
+  EXPECT_FALSE(s.rules[3].action.window->bytes);  // to the end of each range
+  EXPECT_FALSE(s.rules[4].action.window);          // zero = true: all of it
+}
+
+TEST(ScheduleParse, TargetAndWindowErrors) {
+  const TargetMap m = testing::bitmap_map();
+  const std::pair<const char*, const char*> cases[] = {
+      {"[[rule]]\nmatch = { target = \"block-bitmap:1-7\" }\naction = { fail = \"EIO\" }\n",
+       "s.toml:2:20: expected a target of image map \"bm\", got \"block-bitmap:4\" in \"block-bitmap:1-7\" (close "
+       "matches: \"block-bitmap:0\", \"block-bitmap:1\", \"block-bitmap:2\", \"block-bitmap:3\")"},
+      {"[[rule]]\nmatch = { target = \"block-bitmap:3-1\" }\naction = { fail = \"EIO\" }\n",
+       "s.toml:2:20: expected a target range \"NAME:A-B\" with A <= B, got \"block-bitmap:3-1\""},
+      {"[[rule]]\nmatch = { target = [\"block-bitmap:1\", \"inode-tabel:2\"] }\naction = { fail = \"EIO\" }\n",
+       "s.toml:2:39: expected a target of image map \"bm\", got \"inode-tabel:2\" (close matches: \"inode-table:2\")"},
+      {"[[rule]]\nmatch = { target = [] }\naction = { fail = \"EIO\" }\n",
+       "s.toml:2:20: expected target to be a non-empty string (or a list of them), got an empty list"},
+      {"[[rule]]\nmatch = { target = [\"block-bitmap:1\", 3] }\naction = { fail = \"EIO\" }\n",
+       "s.toml:2:39: expected target to be a non-empty string (or a list of them), got 3"},
+      {"[[rule]]\nmatch = { target = \"block-bitmap:x-2\" }\naction = { fail = \"EIO\" }\n",
+       "s.toml:2:20: expected a target of image map \"bm\", got \"block-bitmap:x-2\" (close matches: "
+       "\"block-bitmap:2\", \"block-bitmap:0\", \"block-bitmap:1\", \"block-bitmap:3\")"},
+      {"[[rule]]\nmatch = {}\naction = { zero = { offset = 0, bytes = 1024 } }\n",
+       "s.toml:2:9: expected sectors or target in match for a zero with offset/bytes (they count from the start of "
+       "each range), got neither"},
+      {"[[rule]]\nmatch = { target = \"block-bitmap:1\" }\naction = { zero = { offset = 4096 } }\n",
+       "s.toml:3:30: expected offset to lie inside a range of the rule (the largest is 4096 bytes), got 4096"},
+      {"[[rule]]\nmatch = { sectors = \"1\" }\naction = { zero = { bytes = 0 } }\n",
+       "s.toml:3:29: expected bytes to be a positive integer, got 0"},
+      {"[[rule]]\nmatch = { sectors = \"1\" }\naction = { zero = { bits = 1 } }\n",
+       "s.toml:3:21: expected a zero key (offset, bytes), got \"bits\""},
+      {"[[rule]]\nmatch = { sectors = \"1\" }\naction = { fill = { offset = 0 } }\n",
+       "s.toml:3:19: expected key byte (the value to fill with, 0-255) in fill, got none"},
+      {"[[rule]]\nmatch = { sectors = \"1\" }\naction = { fill = { byte = 256 } }\n",
+       "s.toml:3:28: expected byte to be an integer from 0 to 255, got 256"},
+      {"[[rule]]\nmatch = { sectors = \"1\" }\naction = { fill = true }\n",
+       "s.toml:3:19: expected fill to be a table (e.g. { offset = 0, bytes = 1024, byte = 0xff }), got true"},
+      {"[[rule]]\nmatch = { op = \"write\", sectors = \"1\" }\naction = { fill = { byte = 1 } }\n",
+       "s.toml:2:16: expected op \"read\" or \"any\" for a fill action (it changes data being read), got \"write\""},
+      {"[[rule]]\nmatch = { sectors = \"1\" }\naction = { flip = { bits = 2, bytes = 4 } }\n",
+       "s.toml:3:28: expected bits or bytes in flip, got both"},
+  };
+  for (const auto& [text, error] : cases) EXPECT_EQ(parse_error(text, &m), error) << text;
 }
 
 TEST(ScheduleParse, ExtraTopLevelKeysForScenarios) {
@@ -268,19 +371,19 @@ INSTANTIATE_TEST_SUITE_P(
                   "s.toml:2:20: expected a target of image map \"ext4-basic\", got \"superblok\" (close matches: "
                   "\"superblock\")"},
         ErrorCase{"[[rule]]\nmatch = { target = 5 }\naction = { fail = \"EIO\" }\n",
-                  "s.toml:2:20: expected target to be a non-empty string, got 5"},
+                  "s.toml:2:20: expected target to be a non-empty string (or a list of them), got 5"},
         ErrorCase{"[[rule]]\nmatch = { op = \"flush\", sectors = \"1-2\" }\naction = { fail = \"EIO\" }\n",
                   "s.toml:2:35: expected no sectors or target for op \"flush\" (a flush has no range), got sectors"},
         ErrorCase{"[[rule]]\nmatch = {}\naction = \"EIO\"\n",
                   "s.toml:3:10: expected action to be a table (e.g. { fail = \"EIO\" }), got \"EIO\""},
         ErrorCase{"[[rule]]\nmatch = {}\naction = {}\n",
-                  "s.toml:3:10: expected exactly one action (fail, flip, zero, delay_ms, disconnect, die, torn), got "
+                  "s.toml:3:10: expected exactly one action (fail, flip, zero, fill, delay_ms, disconnect, die, torn), got "
                   "none"},
         ErrorCase{"[[rule]]\nmatch = {}\naction = { fail = \"EIO\", zero = true }\n",
-                  "s.toml:3:10: expected exactly one action (fail, flip, zero, delay_ms, disconnect, die, torn), got "
+                  "s.toml:3:10: expected exactly one action (fail, flip, zero, fill, delay_ms, disconnect, die, torn), got "
                   "2: fail, zero"},
         ErrorCase{"[[rule]]\nmatch = {}\naction = { crash = true }\n",
-                  "s.toml:3:12: expected an action (fail, flip, zero, delay_ms, disconnect, die, torn), got \"crash\""},
+                  "s.toml:3:12: expected an action (fail, flip, zero, fill, delay_ms, disconnect, die, torn), got \"crash\""},
         ErrorCase{"[[rule]]\nmatch = {}\naction = { fail = \"EIOO\" }\n",
                   "s.toml:3:19: expected fail to be one of EPERM, EIO, ENOMEM, EINVAL, ENOSPC, EOVERFLOW, ENOTSUP, "
                   "ESHUTDOWN, got \"EIOO\""},
@@ -290,7 +393,7 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"[[rule]]\nmatch = {}\naction = { flip = true }\n",
                   "s.toml:3:19: expected flip to be a table (e.g. { bits = 1 }), got true"},
         ErrorCase{"[[rule]]\nmatch = {}\naction = { flip = { bit = 1 } }\n",
-                  "s.toml:3:21: expected a flip key (bits, persist, offset), got \"bit\""},
+                  "s.toml:3:21: expected a flip key (bits, persist, offset, bytes), got \"bit\""},
         ErrorCase{"[[rule]]\nmatch = {}\naction = { flip = { bits = 0 } }\n",
                   "s.toml:3:28: expected bits to be an integer from 1 to 65536, got 0"},
         ErrorCase{"[[rule]]\nmatch = {}\naction = { flip = { bits = 1.5 } }\n",

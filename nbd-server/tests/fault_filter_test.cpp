@@ -3,8 +3,9 @@
 // a write-through RawStore on a temporary file (so the media is that file,
 // read back with plain file I/O), or an OverlayStore over a golden file (so the
 // golden file must never change). Each action: fail (nothing written, the
-// errno comes back), zero (reads only: zeros returned, media untouched; writes
-// pass whole), flip transient (the reader sees the bits, the media does not)
+// errno comes back), zero and fill (reads only: only the rule's bytes change,
+// the rest of the request is served as stored, media untouched; writes pass
+// whole), flip transient (the reader sees the bits, the media does not)
 // and persistent (the media keeps exactly those bits), torn write/zero (exactly
 // the prefix the filter promises reaches the media, the rest is unchanged).
 #include "nbd-server/fault_filter.h"
@@ -18,6 +19,7 @@
 
 #include "faults/fault_engine.h"
 #include "faults/schedule.h"
+#include "faults/target_map.h"
 #include "nbd-server/storage/overlay_store.h"
 #include "nbd-server/storage/raw_store.h"
 #include "nbd-server/tests/test_util.h"
@@ -106,6 +108,56 @@ TEST_F(FaultFilterTest, ZeroReadsZerosAndLeavesTheMedia) {
   ASSERT_EQ(filter_->write(data, 8 * kSector, false).error, 0);
   EXPECT_EQ(slice(media(), 8 * kSector, 4096), data);
   EXPECT_EQ(read(8 * kSector, 4096), Bytes(4096, 0));
+}
+
+// The reported flood: the kernel merged two bitmap reads into one request; a
+// zero of one must leave the other as stored.
+TEST_F(FaultFilterTest, ZeroOfOneRangeLeavesTheRestOfTheRequestAsStored) {
+  load("[[rule]]\nmatch = { sectors = \"8-15\" }\naction = { zero = true }\n");
+  Bytes want = slice(original_, 0, 24 * kSector);
+  std::fill(want.begin() + 8 * kSector, want.begin() + 16 * kSector, 0);
+  EXPECT_EQ(read(0, 24 * kSector), want);
+  EXPECT_EQ(read(8 * kSector, 16 * kSector), slice(want, 8 * kSector, 16 * kSector));
+  EXPECT_EQ(media(), original_);
+}
+
+// "The first 1 KiB of each bitmap block" as one rule, over one request that
+// reads three adjacent blocks.
+TEST_F(FaultFilterTest, ByteWindowOfEachTargetInAnIndexRange) {
+  const auto map = faults::TargetMap::parse(
+      R"({"targets":{"block-bitmap:1":{"ranges":[[16,23]]},"block-bitmap:2":{"ranges":[[24,31]]},
+                     "block-bitmap:3":{"ranges":[[32,39]]}}})",
+      "m.json");
+  engine_->load(faults::Schedule::parse(R"([[rule]]
+match = { target = "block-bitmap:1-3" }
+action = { zero = { offset = 0, bytes = 1024 } }
+)",
+                                        "t.toml", &map, kSize));
+  Bytes want = slice(original_, 8 * kSector, 40 * kSector);
+  for (std::uint64_t block : {16, 24, 32}) {
+    std::fill_n(want.begin() + static_cast<std::ptrdiff_t>((block - 8) * kSector), 1024, 0);
+  }
+  EXPECT_EQ(read(8 * kSector, 40 * kSector), want);
+  EXPECT_EQ(media(), original_);
+}
+
+// fill is transient; a persistent flip of a byte range lands on the media
+// alone, without the fill of the same request.
+TEST_F(FaultFilterTest, FillIsTransientByteFlipPersists) {
+  load(R"([[rule]]
+match = { sectors = "8-15" }
+action = { fill = { offset = 100, bytes = 50, byte = 0xa5 } }
+[[rule]]
+match = { sectors = "16-23" }
+action = { flip = { offset = 0, bytes = 3, persist = true } }
+)");
+  Bytes want = slice(original_, 0, 32 * kSector);
+  std::fill_n(want.begin() + 8 * kSector + 100, 50, 0xa5);
+  for (int i = 0; i < 3; ++i) want[16 * kSector + i] = static_cast<std::uint8_t>(~want[16 * kSector + i]);
+  EXPECT_EQ(read(0, 32 * kSector), want);
+  Bytes on_media = original_;
+  for (int i = 0; i < 3; ++i) on_media[16 * kSector + i] = want[16 * kSector + i];
+  EXPECT_EQ(media(), on_media);
 }
 
 TEST_F(FaultFilterTest, TransientFlipReachesTheReaderNotTheMedia) {

@@ -1,6 +1,7 @@
 // ensure_disk_image: what each [[disk]] form serves. Raw and blank disks get an empty map (sector
 // rules only); a recipe name is looked up in images/recipes first, then the --recipes folders.
 #include "faults/target_map.h"
+#include "images/image.h"
 #include "runner/scenario/disk_source.h"
 #include "runner/test_temp_dir.h"
 #include "runner/vm/disk_images.h"
@@ -51,6 +52,10 @@ TEST(DiskImages, BlankDiskIsSparseZeros) {
 TEST(DiskImages, RecipeNamesSearchTheBuiltinFolderFirst) {
   fsfault::vm::testing::TempDir d;
   d.put("mine/ext4-basic.toml", "not = \"used\"\n");  // the built-in one wins
+  d.put("mine/only-mine.toml", "not = \"parsed here\"\n");
+  std::vector<std::filesystem::path> dirs = {kBuiltin, d.dir / "mine"};
+  EXPECT_EQ(fsfault::images::recipe_path_for("ext4-basic", dirs), std::filesystem::path(kBuiltin) / "ext4-basic.toml");
+  EXPECT_EQ(fsfault::images::recipe_path_for("only-mine", dirs), d.dir / "mine/only-mine.toml");
   DiskSpec ds;
   ds.image = "no-such-recipe";
   std::ostringstream log;
@@ -60,7 +65,7 @@ TEST(DiskImages, RecipeNamesSearchTheBuiltinFolderFirst) {
   } catch (const std::runtime_error& e) {
     std::string w = e.what();
     EXPECT_NE(w.find("no image recipe 'no-such-recipe'"), std::string::npos) << w;
-    EXPECT_NE(w.find((d.dir / "mine").string() + " (available: ext4-basic)"), std::string::npos) << w;
+    EXPECT_NE(w.find((d.dir / "mine").string() + " (available: ext4-basic, only-mine)"), std::string::npos) << w;
     EXPECT_NE(w.find("xfs-basic"), std::string::npos) << w;
   }
 }

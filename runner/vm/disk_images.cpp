@@ -51,12 +51,15 @@ ImageRef build_recipe(const fs::path& recipe, const std::string& out_dir, std::o
   return ImageRef{built.image_path.string(), built.map_path.string()};
 }
 
-// The map of a disk without one: no targets, so the server resolves only sector rules.
-std::string unmapped_map(const std::string& cache, const fs::path& img) {
+// The map of a disk without one: no targets, so the server resolves only sector rules. `fs` is
+// what the guest mounts it as (guest_plan's default, ext4, for a raw image), so that repro reads
+// ext4's error counter; "" for a blank disk.
+std::string unmapped_map(const std::string& cache, const fs::path& img, const std::string& fs_type) {
   std::string dir = keyed_dir(cache, "unmapped", img);
   fs::create_directories(dir);
-  std::string path = dir + "/" + img.stem().string() + ".map.json";
+  std::string path = dir + "/" + img.stem().string() + (fs_type.empty() ? "" : "." + fs_type) + ".map.json";
   nlohmann::json j = {{"image", img.stem().string()},
+                      {"fs", fs_type},
                       {"size_bytes", fs::file_size(img)},
                       {"sector_size", 512},
                       {"targets", nlohmann::json::object()}};
@@ -96,11 +99,11 @@ ImageRef ensure_disk_image(const DiskSpec& disk, const std::vector<std::string>&
       return build_recipe(disk.path, keyed_dir(dir, "recipe-files", disk.path), log);
     case DiskSource::raw_image:
       log << "image: " << disk.path << " (raw" << (disk.map.empty() ? ", no map" : ", map " + disk.map) << ")\n";
-      return ImageRef{disk.path, disk.map.empty() ? unmapped_map(dir, disk.path) : disk.map};
+      return ImageRef{disk.path, disk.map.empty() ? unmapped_map(dir, disk.path, disk.fs.empty() ? "ext4" : disk.fs) : disk.map};
     case DiskSource::blank: {
       std::string img = blank_image(dir, disk.blank_bytes);
       log << "image: blank, " << disk.blank_bytes << " bytes " << img << "\n";
-      return ImageRef{img, unmapped_map(dir, img)};
+      return ImageRef{img, unmapped_map(dir, img, "")};
     }
   }
   throw std::logic_error("unknown disk source");

@@ -28,6 +28,7 @@ TEST(DiskImages, RawImageWithoutMapIsServedInPlaceWithAnEmptyMap) {
   auto map = fsfault::faults::TargetMap::load_file(ref.map);
   EXPECT_TRUE(map.targets().empty());
   EXPECT_EQ(map.size_bytes, 8192u);
+  EXPECT_EQ(map.fs, "ext4");  // what the guest mounts it as, so repro reads ext4's errors_count
   // With its map: that map, unchanged.
   std::string m = d.put("disk.map.json", R"({"image": "disk", "fs": "xfs", "size_bytes": 8192, "targets": {}})");
   resolve_disk_map(m, "", ds);

@@ -28,7 +28,8 @@ struct VmTestOptions {
 
 struct ReproOptions {
   CatalogueOptions run;
-  std::string schedule, image, workload;
+  std::string schedule, workload;
+  ReproDisk disk;
   long long seed = -1;
   bool no_accounting = false;
 };
@@ -46,6 +47,9 @@ void add_common(CLI::App* c, CatalogueOptions& o) {
   c->add_option("--cache", o.cache, "cache directory for kernels and images (default: the build directory)");
   c->add_option("--mem", o.mem_mb, "guest memory in MiB");
   c->add_flag("-v,--verbose", o.verbose);
+  c->add_option("--recipes", o.recipe_dirs,
+                "a folder of image recipes (NAME.toml), searched for recipe names after images/recipes (repeatable)")
+      ->check(CLI::ExistingDirectory);
 }
 
 [[noreturn]] void fail(const char* command, const std::string& why) {
@@ -90,13 +94,13 @@ void repro(ReproOptions& o) {
   try {
     std::optional<std::uint64_t> seed;
     if (o.seed >= 0) seed = static_cast<std::uint64_t>(o.seed);
-    s = repro_scenario(base::read_file(o.schedule), o.schedule, o.image, seed, o.workload);
+    s = repro_scenario(base::read_file(o.schedule), o.schedule, o.disk, seed, o.workload);
     if (!o.no_accounting) expect_accounting(s);
   } catch (const std::exception& e) {
     fail("repro", e.what());
   }
   if (o.run.out.empty()) o.run.out = "fsfault-repro";
-  std::cout << "repro: " << s.name << " on " << o.image << ", seed " << s.seed << "\n";
+  std::cout << "repro: " << s.name << " on " << o.disk.image << ", seed " << s.seed << "\n";
   int rc = run_catalogue(o.run, {s}, {});
   std::string dir = fs::absolute(o.run.out).string() + "/" + artifact_subdir(s.name);
   if (!base::exists(dir + "/records.jsonl")) {
@@ -112,7 +116,11 @@ void register_repro(CLI::App& app) {
   auto* rp = app.add_subcommand("repro", "reproduce an error flood: run a workload under a schedule and count");
   add_common(rp, o->run);
   rp->add_option("schedule", o->schedule, "schedule TOML ([[rule]] tables, seed)")->required();
-  rp->add_option("--image", o->image, "image recipe name, e.g. ext4-basic")->required();
+  rp->add_option("--image", o->disk.image,
+                 "the disk: a recipe name (ext4-basic), a recipe file (*.toml) or a raw image (*.img)")
+      ->required();
+  rp->add_option("--map", o->disk.map, "the target map (NAME.map.json) of a raw --image; without it, rules name sectors");
+  rp->add_option("--mount-options", o->disk.mount_options, "mount options of the disk, e.g. errors=continue");
   rp->add_option("--seed", o->seed, "override the schedule's seed");
   rp->add_option("--workload", o->workload,
                  "a scenario-style TOML whose step = [...] replaces the standard workload, or a shell script "

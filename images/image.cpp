@@ -65,17 +65,28 @@ faults::TargetMap map_image(const Recipe& recipe, const std::filesystem::path& i
 
 std::filesystem::path recipe_path_for(std::string_view name,
                                       const std::filesystem::path& recipes_dir) {
-  auto p = recipes_dir / (std::string(name) + ".toml");
-  if (std::filesystem::is_regular_file(p)) return p;
-  std::vector<std::string> names;
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(recipes_dir, ec))
-    if (e.path().extension() == ".toml") names.push_back(e.path().stem().string());
-  std::sort(names.begin(), names.end());
-  std::string list;
-  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-  throw std::runtime_error(fmt::format("no image recipe '{}' in {} (available: {})", name,
-                                       recipes_dir.string(), list.empty() ? "none" : list));
+  return recipe_path_for(name, std::vector<std::filesystem::path>{recipes_dir});
+}
+
+std::filesystem::path recipe_path_for(std::string_view name,
+                                      const std::vector<std::filesystem::path>& recipe_dirs) {
+  for (const auto& dir : recipe_dirs) {
+    auto p = dir / (std::string(name) + ".toml");
+    if (std::filesystem::is_regular_file(p)) return p;
+  }
+  std::string searched;
+  for (const auto& dir : recipe_dirs) {
+    std::vector<std::string> names;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+      if (e.path().extension() == ".toml") names.push_back(e.path().stem().string());
+    std::sort(names.begin(), names.end());
+    std::string list;
+    for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+    searched += fmt::format("{}{} (available: {})", searched.empty() ? "" : "; ", dir.string(),
+                            list.empty() ? "none" : list);
+  }
+  throw std::runtime_error(fmt::format("no image recipe '{}' in {}", name, searched));
 }
 
 BuildResult build_named_image(std::string_view name, const std::filesystem::path& recipes_dir,

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "images/recipe.h"
 #include "faults/target_map.h"
@@ -31,6 +32,11 @@ BuildResult build_image(const std::filesystem::path& recipe_path,
 // RECIPES_DIR/NAME.toml; throws listing the available recipe names when it does not exist.
 // For scenario disks (`image = "ext4-basic"`).
 std::filesystem::path recipe_path_for(std::string_view name, const std::filesystem::path& recipes_dir);
+
+// DIR/NAME.toml of the first of `recipe_dirs` (in order) that has it; throws naming every folder
+// searched and the recipe names available there. For --recipes DIR beside the built-in folder.
+std::filesystem::path recipe_path_for(std::string_view name,
+                                      const std::vector<std::filesystem::path>& recipe_dirs);
 
 // build_image(recipe_path_for(name, recipes_dir), out_dir, options).
 BuildResult build_named_image(std::string_view name, const std::filesystem::path& recipes_dir,

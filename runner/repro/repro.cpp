@@ -1,5 +1,7 @@
 #include "runner/repro/repro.h"
 
+#include "runner/scenario/disk_source.h"
+
 #include "faults/fault_log.h"
 #include "runner/judge/judge.h"
 #include "base/files.h"
@@ -185,7 +187,46 @@ bool is_shell_workload(const std::string& path) {
   return base::read_file(path).starts_with("#!");
 }
 
-Scenario repro_scenario(const std::string& schedule_text, const std::string& schedule_path, const std::string& image,
+namespace {
+
+// The [[disk]] table of the repro scenario: the --image and --map paths resolved against the
+// current directory now (errors name the option), so the scenario's own parse sees absolute ones.
+std::string repro_disk_table(const ReproDisk& disk, const std::optional<std::string>& workload_options) {
+  DiskSpec ds;
+  try {
+    resolve_disk_image(disk.image, ".", ds);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string("--image: ") + e.what());
+  }
+  try {
+    if (!disk.map.empty()) resolve_disk_map(disk.map, ".", ds);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string("--map: ") + e.what());
+  }
+  std::string t = "\n\n[[disk]]\nimage = " + toml_value(ds.path.empty() ? disk.image : ds.path) + "\n";
+  if (!ds.map.empty()) t += "map = " + toml_value(ds.map) + "\n";
+  if (auto o = disk.mount_options ? disk.mount_options : workload_options)
+    t += "mount = { options = " + toml_value(*o) + " }\n";
+  return t;
+}
+
+// mount = { options = "..." } of a TOML workload file.
+std::optional<std::string> workload_mount_options(const toml::table& t, const std::string& workload) {
+  const toml::node* m = t.get("mount");
+  if (!m) return std::nullopt;
+  const toml::node* o = m->is_table() ? m->as_table()->get("options") : nullptr;
+  if (!o || !o->is_string() || m->as_table()->size() != 1) {
+    std::ostringstream os;
+    os << workload << ":" << m->source().begin.line << ":" << m->source().begin.column
+       << ": mount must be { options = \"...\" } (the disk's mount options)";
+    throw std::runtime_error(os.str());
+  }
+  return o->as_string()->get();
+}
+
+}  // namespace
+
+Scenario repro_scenario(const std::string& schedule_text, const std::string& schedule_path, const ReproDisk& disk,
                         std::optional<std::uint64_t> seed, const std::string& workload) {
   // The schedule alone first: its errors then carry its own line numbers.
   try {
@@ -194,6 +235,7 @@ Scenario repro_scenario(const std::string& schedule_text, const std::string& sch
     throw std::runtime_error(toml_error(e, schedule_path));
   }
   std::string body = kStandardIo, file_table;
+  std::optional<std::string> options;
   bool framed = true;
   if (!workload.empty() && is_shell_workload(workload)) {
     if (fs::file_size(workload) > kMaxShippedBytes)
@@ -216,12 +258,13 @@ Scenario repro_scenario(const std::string& schedule_text, const std::string& sch
     std::ostringstream os;
     os << *st;
     body = os.str();
+    options = workload_mount_options(t, workload);
     framed = false;
   }
   // A schedule is a scenario without steps or disks: its top-level keys (seed) and [[rule]]
   // tables follow the name and the steps unchanged; the disk and the file come last.
   std::string doc = "name = \"repro/" + fs::path(schedule_path).stem().string() + "\"\nstep = " + body + "\n";
-  doc += schedule_text + "\n\n[[disk]]\nimage = " + toml_value(image) + "\n" + file_table;
+  doc += schedule_text + repro_disk_table(disk, options) + file_table;
   Scenario s = parse_scenario_text(doc, schedule_path);
   s.file = fs::absolute(schedule_path).string();
   if (seed) s.seed = *seed;

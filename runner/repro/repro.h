@@ -21,12 +21,21 @@ inline constexpr const char* kReproScriptDst = "/fsfault/workload.sh";
 // True when FILE is a shell script: ".sh", or a first line starting with "#!".
 bool is_shell_workload(const std::string& path);
 
-// A scenario named "repro/<schedule stem>" on one disk of `image`, with the schedule's seed and
-// [[rule]] tables, `seed` overriding the schedule's. `workload` is "" (the standard workload), a
-// TOML file whose step = [...] replaces the standard steps, or a shell script (is_shell_workload)
+// The disk repro runs on: --image (a recipe name, a recipe file or a raw .img, paths relative to
+// the current directory), --map for a raw image, --mount-options.
+struct ReproDisk {
+  std::string image;
+  std::string map;                           // "" = none
+  std::optional<std::string> mount_options;  // unset: the workload file's mount.options, else none
+};
+
+// A scenario named "repro/<schedule stem>" on one disk, with the schedule's seed and [[rule]]
+// tables, `seed` overriding the schedule's. `workload` is "" (the standard workload), a TOML file
+// whose step = [...] replaces the standard steps (and whose mount = { options = "..." } sets the
+// disk's mount options unless disk.mount_options does), or a shell script (is_shell_workload)
 // shipped as a [[file]] and run by `exec` in the armed phase. Every variant reads ext4's
 // errors_count of disk 0 first and last (labels "errors-before", "errors-after"; ENOENT on xfs).
-Scenario repro_scenario(const std::string& schedule_text, const std::string& schedule_path, const std::string& image,
+Scenario repro_scenario(const std::string& schedule_text, const std::string& schedule_path, const ReproDisk& disk,
                         std::optional<std::uint64_t> seed, const std::string& workload = "");
 
 // One fanotify event as the report lists it (records.jsonl "event" records).

@@ -1,5 +1,7 @@
 #include "runner/scenario/scenario.h"
 
+#include "runner/scenario/disk_source.h"
+
 #include "base/base64.h"
 #include "base/files.h"
 
@@ -262,20 +264,99 @@ void parse_header(const json& j, Scenario& s) {
   if (j.contains("config")) s.config = parse_config_list(j["config"], s.file);
 }
 
-DiskSpec parse_disk(const json& d, const std::string& file) {
-  DiskSpec ds;
-  if (!d.contains("image")) throw scenario_error(file, "[[disk]] needs image");
-  ds.image = d["image"];
-  if (d.contains("mount")) {
-    if (d["mount"].is_boolean()) {
-      ds.mount = d["mount"];
-    } else {
-      ds.fs = d["mount"].value("fs", std::string());
-      ds.options = d["mount"].value("options", std::string());
-      ds.mount = d["mount"].value("auto", true);
+// A string value of a [[disk]] key, or nullptr when the key is absent.
+const toml::node* disk_string(const toml::table& dt, const char* key, const std::string& file) {
+  const toml::node* n = dt.get(key);
+  if (n && !n->is_string()) throw error_at(file, *n, std::string("[[disk]] ") + key + " must be a string");
+  return n;
+}
+
+// mount = true | false | { fs = "...", options = "...", auto = BOOL }. A blank disk has no
+// filesystem to mount before the first step: it is never auto-mounted (a mount step may mount it
+// once the guest has made a filesystem on it).
+void parse_mount(const toml::table& dt, bool blank, const std::string& file, DiskSpec& ds) {
+  ds.mount = !blank;
+  const toml::node* m = dt.get("mount");
+  if (!m) return;
+  const toml::node* auto_node = m;
+  if (auto b = m->as_boolean()) {
+    ds.mount = b->get();
+  } else if (auto t = m->as_table()) {
+    for (auto&& [k, v] : *t) {
+      if (k != "fs" && k != "options" && k != "auto")
+        throw error_at(file, v, "mount has no key '" + std::string(k.str()) + "' (fs, options, auto)");
+      if ((k == "auto") != v.is_boolean())
+        throw error_at(file, v, "mount." + std::string(k.str()) + (k == "auto" ? " must be true or false" : " must be a string"));
     }
+    ds.fs = t->get("fs") ? t->get("fs")->as_string()->get() : "";
+    ds.options = t->get("options") ? t->get("options")->as_string()->get() : "";
+    if (t->get("auto")) {
+      auto_node = t->get("auto");
+      ds.mount = auto_node->as_boolean()->get();
+    }
+  } else {
+    throw error_at(file, *m, "mount must be true, false or { fs = \"...\", options = \"...\", auto = BOOL }");
   }
+  if (blank && ds.mount)
+    throw error_at(file, *auto_node, "a blank disk has no filesystem to mount before the first step: "
+                                     "leave mount out (or auto = false) and mount it in a step once made");
+}
+
+// One [[disk]] table: image = recipe name, recipe file or raw image (+ map), or blank = SIZE.
+DiskSpec parse_disk(const toml::table& dt, const std::string& file) {
+  for (auto&& [k, v] : dt)
+    if (k != "image" && k != "map" && k != "blank" && k != "mount")
+      throw error_at(file, v, "[[disk]] has no key '" + std::string(k.str()) + "' (image, map, blank, mount)");
+  const toml::node* image = disk_string(dt, "image", file);
+  const toml::node* map = disk_string(dt, "map", file);
+  const toml::node* blank = disk_string(dt, "blank", file);
+  if (image && blank) throw error_at(file, *blank, "[[disk]] takes image or blank, not both");
+  if (!image && !blank) throw error_at(file, dt, "[[disk]] needs image = \"...\" or blank = \"SIZE\"");
+  DiskSpec ds;
+  std::string base_dir = std::filesystem::path(file).parent_path().string();
+  auto at = [&](const toml::node* n, auto&& resolve) {
+    try {
+      resolve();
+    } catch (const std::runtime_error& e) {
+      throw error_at(file, *n, e.what());
+    }
+  };
+  if (blank) {
+    ds.source = DiskSource::blank;
+    at(blank, [&] { ds.blank_bytes = parse_blank_size(blank->as_string()->get()); });
+  } else {
+    at(image, [&] { resolve_disk_image(image->as_string()->get(), base_dir, ds); });
+  }
+  if (map) at(map, [&] { resolve_disk_map(map->as_string()->get(), base_dir, ds); });
+  parse_mount(dt, blank != nullptr, file, ds);
   return ds;
+}
+
+std::vector<DiskSpec> parse_disks(const toml::table& t, const std::string& file) {
+  std::vector<DiskSpec> disks;
+  if (const toml::array* da = t["disk"].as_array())
+    for (auto&& d : *da) disks.push_back(parse_disk(*d.as_table(), file));
+  return disks;
+}
+
+// A `target` names a region of the disk's map: a raw image without map = "..." and a blank disk
+// have none, so their rules must name sectors.
+void check_rule_targets(const toml::table& t, const Scenario& s) {
+  const toml::array* ra = t["rule"].as_array();
+  if (!ra) return;
+  for (auto&& r : *ra) {
+    const toml::table& rt = *r.as_table();
+    auto disk = rt["disk"].value<std::int64_t>().value_or(0);
+    if (disk < 0 || disk >= static_cast<std::int64_t>(s.disks.size())) continue;  // parse_body says so
+    const DiskSpec& d = s.disks[static_cast<size_t>(disk)];
+    if (d.has_map()) continue;
+    const toml::node* target = rt["match"]["target"].node();
+    if (!target) target = rt.get("target");
+    if (target)
+      throw error_at(s.file, *target, "a target rule needs a map, and disk " + std::to_string(disk) + " (" + d.describe() +
+                                         ") has no map: name sectors = \"A-B\" instead" +
+                                         (d.source == DiskSource::raw_image ? ", or give the disk map = \"...\"" : ""));
+  }
 }
 
 // step, disk, rule and expect.
@@ -286,8 +367,6 @@ void parse_body(const json& j, Scenario& s) {
     for (auto& st : s.steps)
       if (!st.is_object() || !st.contains("do")) throw scenario_error(s.file, "every step needs do = \"...\"");
   }
-  if (j.contains("disk"))
-    for (auto& d : j["disk"]) s.disks.push_back(parse_disk(d, s.file));
   // guest_plan() names disks /dev/vda../dev/vdz (found by fuzzing: a 27th disk
   // became "/dev/vd\x7b", the 32nd invalid UTF-8).
   if (s.disks.size() > 26) throw scenario_error(s.file, "at most 26 [[disk]] tables");
@@ -312,6 +391,8 @@ Scenario parse_scenario_text(const std::string& text, const std::string& file) {
   Scenario s;
   s.file = file;
   s.files = parse_files(t, file);
+  s.disks = parse_disks(t, file);
+  check_rule_targets(t, s);
   json j = to_json(t);
   // A value of the wrong type (name = 1, mount = "x", disk = "0", ...) makes
   // nlohmann throw type_error: report it like every other mistake, with the
@@ -342,6 +423,7 @@ json guest_plan(const Scenario& s) {
                          {"mountpoint", "/mnt/d" + std::to_string(i)},
                          {"fs", s.disks[i].fs.empty() ? "ext4" : s.disks[i].fs},
                          {"options", s.disks[i].options}});
+    // A blank disk is never mounted implicitly (parse_mount refuses it).
     if (s.disks[i].mount) steps.push_back(json{{"do", "mount"}, {"disk", i}, {"implicit", true}});
   }
   for (auto& st : s.steps) steps.push_back(st);

@@ -13,11 +13,28 @@ namespace fsfault::vm {
 
 using json = nlohmann::json;
 
+// Where a disk's bytes come from (runner/scenario/disk_source.h resolves `image =`).
+enum class DiskSource {
+  recipe_name,  // image = "ext4-basic": images/recipes (then --recipes folders), built and cached
+  recipe_file,  // image = "recipes/mine.toml": that recipe, built and cached
+  raw_image,    // image = "disk.img": served as it is, with map = "..." or without a map
+  blank,        // blank = "300MiB": all zeros, no filesystem, no map
+};
+
 struct DiskSpec {
-  std::string image;    // recipe name, e.g. "ext4-basic"
+  std::string image;    // as written: a recipe name or a path ("" for a blank disk)
+  DiskSource source = DiskSource::recipe_name;
+  std::string path;     // recipe_file, raw_image: the file, absolute
+  std::string map;      // raw_image: its target map, absolute ("" = none)
+  std::uint64_t blank_bytes = 0;  // blank: the disk's size
   std::string fs;       // "ext4", "xfs"; defaults from the image map
   std::string options;  // mount options
-  bool mount = true;    // mounted before the first step
+  bool mount = true;    // mounted before the first step (never for a blank disk)
+  // Whether `target = "..."` rules can resolve on this disk (else only `sectors`).
+  bool has_map() const {
+    return source == DiskSource::recipe_name || source == DiskSource::recipe_file || !map.empty();
+  }
+  std::string describe() const { return source == DiskSource::blank ? "blank disk" : image; }
 };
 
 // [[file]]: a host file shipped into the guest with the plan (docs/vm-test.md) and written there

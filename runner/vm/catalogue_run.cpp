@@ -146,7 +146,9 @@ void configure(const CatalogueOptions& o, RunConfig& base) {
   base.timeout_s = o.timeout_s;
   base.mem_mb = o.mem_mb;
   base.verbose = o.verbose;
-  base.recipes_dir = std::string(FSFAULT_SOURCE_DIR) + "/images/recipes";
+  // Built-in recipes first: a catalogue name keeps its meaning whatever --recipes adds.
+  base.recipe_dirs = {std::string(FSFAULT_SOURCE_DIR) + "/images/recipes"};
+  for (auto& d : o.recipe_dirs) base.recipe_dirs.push_back(fs::absolute(d).lexically_normal().string());
   base.image_cache = o.cache + "/images";
   std::string why;
   if (o.accel == "auto") {
@@ -163,6 +165,8 @@ void configure(const CatalogueOptions& o, RunConfig& base) {
       (o.modules.empty() ? "" : " --modules " + proc::shell_quote(fs::absolute(o.modules).string())) + " --accel " +
       base.accel + " --timeout " + std::to_string(o.timeout_s) + " --nbd-server " +
       proc::shell_quote(base.nbd_server) + " --out \"${OUT:-$(mktemp -d /tmp/fsfault-repro.XXXXXX)}\"";
+  for (auto& d : base.recipe_dirs)
+    if (&d != &base.recipe_dirs.front()) base.repro_prefix += " --recipes " + proc::shell_quote(d);
 }
 
 // Names every result and settles skips and bad kernel gates; true for the scenarios to boot.

@@ -23,6 +23,7 @@ struct CatalogueOptions {
   int mem_mb = 512;
   bool verbose = false;
   int jobs = 1;
+  std::vector<std::string> recipe_dirs;  // --recipes: searched after images/recipes
 };
 
 // What a selection found: loadable scenarios, and files that did not load (each an error result

@@ -1,9 +1,12 @@
-// The one place where the runner meets images/: a golden image and its target map for a recipe
-// name, built in-process by the images library.
+// The one place where the runner meets images/: the golden image and target map a [[disk]]
+// names (a recipe built in-process by the images library, a raw image, or a blank disk).
 #pragma once
+
+#include "runner/scenario/scenario.h"
 
 #include <ostream>
 #include <string>
+#include <vector>
 
 namespace fsfault::vm {
 
@@ -12,9 +15,12 @@ struct ImageRef {
   std::string map;  // target map JSON
 };
 
-// recipes_dir: images/recipes; cache_dir: build/images. Builds (or reuses) CACHE/NAME.img and
-// CACHE/NAME.map.json; throws naming the recipe or the failing tool.
-ImageRef ensure_image(const std::string& name, const std::string& recipes_dir, const std::string& cache_dir,
-                      std::ostream& log);
+// recipe_dirs: images/recipes, then the --recipes folders, searched in that order for a recipe
+// name; cache_dir: build/images. Builds (or reuses) the recipe's CACHE/.../NAME.img and
+// NAME.map.json; a raw image is used in place, with its map or, without one, an empty map
+// written to CACHE/unmapped/; a blank disk is a sparse CACHE/blank/blank-BYTES.img. Throws
+// naming the recipe, the file or the failing tool.
+ImageRef ensure_disk_image(const DiskSpec& disk, const std::vector<std::string>& recipe_dirs,
+                           const std::string& cache_dir, std::ostream& log);
 
 }  // namespace fsfault::vm

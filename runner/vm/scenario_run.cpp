@@ -104,7 +104,7 @@ Outcome ScenarioRun::run() {
 void ScenarioRun::start_servers() {
   plan_ = guest_plan(s_);
   for (size_t i = 0; i < s_.disks.size(); ++i) {
-    ImageRef img = ensure_image(s_.disks[i].image, c_.recipes_dir, c_.image_cache, runlog_);
+    ImageRef img = ensure_disk_image(s_.disks[i], c_.recipe_dirs, c_.image_cache, runlog_);
     faults::TargetMap map;
     try {
       map = faults::TargetMap::load_file(img.map);

@@ -7,6 +7,7 @@
 
 #include <mutex>
 #include <string>
+#include <vector>
 
 namespace fsfault::vm {
 
@@ -16,7 +17,7 @@ struct RunConfig {
   std::string accel = "tcg";       // "kvm" or "tcg" (already decided)
   std::string nbd_server;          // the fsfault-nbd binary (required: a run without it is an error)
   std::string qemu = "qemu-system-x86_64";
-  std::string recipes_dir;         // images/recipes
+  std::vector<std::string> recipe_dirs;  // images/recipes, then --recipes folders
   std::string image_cache;         // build/images
   std::string out_dir;             // per-scenario directory; "" → temporary, removed
   int timeout_s = 300;

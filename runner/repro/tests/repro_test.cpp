@@ -27,7 +27,7 @@ std::vector<std::string> dos(const json& steps) {
 
 TEST(Repro, StandardWorkloadIsFramedByCountersAndThePhase) {
   TempDir t;
-  Scenario s = repro_scenario(kSchedule, t.put("flood.toml", kSchedule), "ext4-basic", 9);
+  Scenario s = repro_scenario(kSchedule, t.put("flood.toml", kSchedule), ReproDisk{"ext4-basic", "", std::nullopt}, 9);
   EXPECT_EQ(s.name, "repro/flood");
   EXPECT_EQ(s.seed, 9u);
   ASSERT_EQ(s.rules.size(), 1u);
@@ -43,7 +43,7 @@ TEST(Repro, ShellWorkloadIsShippedAndRunInTheArmedPhase) {
                              {"w", "#!/bin/sh\nexit 0\n"}}) {
     std::string w = t.put(name, text);
     ASSERT_TRUE(is_shell_workload(w));
-    Scenario s = repro_scenario(kSchedule, sched, "ext4-basic", std::nullopt, w);
+    Scenario s = repro_scenario(kSchedule, sched, ReproDisk{"ext4-basic", "", std::nullopt}, std::nullopt, w);
     EXPECT_EQ(s.seed, 5u);
     ASSERT_EQ(s.files.size(), 1u);
     EXPECT_EQ(s.files[0].host_path, w);
@@ -60,10 +60,10 @@ TEST(Repro, TomlWorkloadReplacesTheStepsBetweenTheCounters) {
   TempDir t;
   std::string w = t.put("w.toml", "step = [ { do = \"watch\" }, { do = \"sync\" } ]\n");
   EXPECT_FALSE(is_shell_workload(w));
-  Scenario s = repro_scenario(kSchedule, t.put("flood.toml", kSchedule), "ext4-basic", std::nullopt, w);
+  Scenario s = repro_scenario(kSchedule, t.put("flood.toml", kSchedule), ReproDisk{"ext4-basic", "", std::nullopt}, std::nullopt, w);
   EXPECT_EQ(dos(s.steps), (std::vector<std::string>{"errors-before", "watch", "sync", "sleep", "errors-after"}));
   std::string bad = t.put("bad.toml", "x = 1\n");
-  EXPECT_THROW(repro_scenario(kSchedule, t.put("f.toml", kSchedule), "ext4-basic", std::nullopt, bad),
+  EXPECT_THROW(repro_scenario(kSchedule, t.put("f.toml", kSchedule), ReproDisk{"ext4-basic", "", std::nullopt}, std::nullopt, bad),
                std::runtime_error);
 }
 
@@ -71,7 +71,7 @@ TEST(Repro, ScheduleErrorsCarryTheScheduleLine) {
   TempDir t;
   std::string text = "seed = 1\n\n[[rule]]\nname = \n";
   try {
-    repro_scenario(text, t.put("s.toml", text), "ext4-basic", std::nullopt);
+    repro_scenario(text, t.put("s.toml", text), ReproDisk{"ext4-basic", "", std::nullopt}, std::nullopt);
     ADD_FAILURE() << "no error";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("s.toml:4:"), std::string::npos) << e.what();

@@ -77,7 +77,7 @@ TEST(ReproAccounting, HoldsWhenEveryCountedErrorIsInAnEvent) {
             std::string::npos)
       << r;
   // The same through the judge, as `fsfault repro` runs it (expect_accounting on its scenario).
-  Scenario s = repro_scenario(kSchedule, t.put("flood.toml", kSchedule), "ext4-basic", std::nullopt);
+  Scenario s = repro_scenario(kSchedule, t.put("flood.toml", kSchedule), ReproDisk{"ext4-basic", "", std::nullopt}, std::nullopt);
   expect_accounting(s);
   Outcome o = judge(s, trace_of(t));
   EXPECT_EQ(o.verdict, Verdict::pass) << (o.reasons.empty() ? "" : o.reasons[0]);
@@ -95,7 +95,7 @@ TEST(ReproAccounting, ErrorsThatVanishFailUnlessAccountingIsOff) {
       << flood_report(c);
   EXPECT_NE(flood_report(c, false).find("accounting:                 not judged (--no-accounting)"), std::string::npos);
 
-  Scenario s = repro_scenario(kSchedule, t.put("flood.toml", kSchedule), "ext4-basic", std::nullopt);
+  Scenario s = repro_scenario(kSchedule, t.put("flood.toml", kSchedule), ReproDisk{"ext4-basic", "", std::nullopt}, std::nullopt);
   Outcome off = judge(s, trace_of(t));  // --no-accounting: no expectation added
   EXPECT_EQ(off.verdict, Verdict::pass);
   expect_accounting(s);
@@ -122,7 +122,7 @@ TEST(ReproAccounting, NotJudgedOnXfsNorWhenNothingWasCounted) {
     if (r.value("label", std::string()) == "errors-after") r["value"] = "0\n";
     if (r.value("type", std::string()) == "event") r = nullptr;
   });
-  Scenario s = repro_scenario(kSchedule, t.put("flood.toml", kSchedule), "ext4-basic", std::nullopt);
+  Scenario s = repro_scenario(kSchedule, t.put("flood.toml", kSchedule), ReproDisk{"ext4-basic", "", std::nullopt}, std::nullopt);
   expect_accounting(s);
   EXPECT_EQ(judge(s, trace_of(t)).verdict, Verdict::pass);  // 0 counted, 0 reported
   EXPECT_FALSE(flood_accounting_failure(count_flood(t.dir.string())));

@@ -212,10 +212,10 @@ std::vector<FileSpec> parse_files(const toml::table& t, const std::string& file)
   return files;
 }
 
-// config = ["CONFIG_X", ...]: kernel options the scenario needs (a skip naming them when absent).
+// requires = ["CONFIG_X", ...]: kernel options the scenario needs (a skip naming them when absent).
 std::vector<std::string> parse_config_list(const json& j, const std::string& file) {
   std::vector<std::string> out;
-  if (!j.is_array()) throw scenario_error(file, "config must be an array of CONFIG_NAME strings");
+  if (!j.is_array()) throw scenario_error(file, "requires must be an array of CONFIG_NAME strings");
   for (const auto& v : j) {
     std::string o = v.is_string() ? v.get<std::string>() : "";
     bool ok = o.size() > 7 && o.rfind("CONFIG_", 0) == 0 &&
@@ -246,7 +246,7 @@ void reject_floats(const json& v, const std::string& where, const std::string& f
     for (const auto& [k, e] : v.items()) reject_floats(e, where + "." + k, file);
 }
 
-// name, description, kernel, seed, timeout, skip, modules, config.
+// name, description, kernel, seed, timeout, skip, modules, requires.
 void parse_header(const json& j, Scenario& s) {
   if (!j.contains("name") || !j["name"].is_string()) throw scenario_error(s.file, "missing name");
   s.name = j["name"];
@@ -261,7 +261,10 @@ void parse_header(const json& j, Scenario& s) {
   if (j.contains("skip")) s.skip = j["skip"].get<std::string>();
   if (j.contains("modules"))
     for (auto& m : j["modules"]) s.modules.push_back(m.get<std::string>());
-  if (j.contains("config")) s.config = parse_config_list(j["config"], s.file);
+  // `config` was this key's first name: refused by name, since an ignored gate would let the
+  // scenario run (and fail obscurely) on a kernel without the feature.
+  if (j.contains("config")) throw scenario_error(s.file, "config = [...] is now requires = [...]");
+  if (j.contains("requires")) s.config = parse_config_list(j["requires"], s.file);
 }
 
 // A string value of a [[disk]] key, or nullptr when the key is absent.

@@ -36,7 +36,7 @@ TEST(KernelRequirements, FilesystemOptionsOnlyForScenariosThatMountThem) {
 }
 
 TEST(KernelRequirements, ScenarioConfigGate) {
-  auto s = scenario("name = \"fi/a\"\nconfig = [\"CONFIG_FAILSLAB\", \"CONFIG_FAULT_INJECTION\"]\n");
+  auto s = scenario("name = \"fi/a\"\nrequires = [\"CONFIG_FAILSLAB\", \"CONFIG_FAULT_INJECTION\"]\n");
   ASSERT_EQ(s.config.size(), 2u);
   auto debian = KernelConfig::parse("CONFIG_FANOTIFY=y\n# CONFIG_FAILSLAB is not set\n", "config-6.1");
   EXPECT_EQ(config_gate(s, debian), "kernel lacks CONFIG_FAILSLAB, CONFIG_FAULT_INJECTION");
@@ -44,7 +44,8 @@ TEST(KernelRequirements, ScenarioConfigGate) {
   EXPECT_EQ(config_gate(s, fi), std::nullopt);
   EXPECT_EQ(config_gate(s, std::nullopt), "kernel config unknown, needs CONFIG_FAILSLAB, CONFIG_FAULT_INJECTION");
   EXPECT_EQ(config_gate(scenario("name = \"plain\"\n"), std::nullopt), std::nullopt);
-  EXPECT_THROW(scenario("name = \"x\"\nconfig = [\"FAILSLAB\"]\n"), std::runtime_error);
+  EXPECT_THROW(scenario("name = \"x\"\nrequires = [\"FAILSLAB\"]\n"), std::runtime_error);
+  EXPECT_THROW(scenario("name = \"x\"\nconfig = [\"CONFIG_FAILSLAB\"]\n"), std::runtime_error);  // the old name
   EXPECT_THROW(scenario("name = \"x\"\nconfig = \"CONFIG_FAILSLAB\"\n"), std::runtime_error);
 }
 

@@ -1,0 +1,3 @@
+#!/bin/sh
+rm -f "$1/big"
+sync

@@ -10,6 +10,7 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <regex>
@@ -226,6 +227,21 @@ std::optional<std::string> workload_mount_options(const toml::table& t, const st
 
 }  // namespace
 
+namespace {
+
+// "PATH:LINE:..." of the document repro builds, as PATH's own line: the schedule follows
+// prefix_lines generated lines (the name and the steps).
+std::string schedule_line(const std::string& message, const std::string& path, long prefix_lines) {
+  if (message.rfind(path + ":", 0) != 0) return message;
+  size_t at = path.size() + 1, end = message.find_first_not_of("0123456789", at);
+  if (end == at || end == std::string::npos) return message;
+  long line = std::stol(message.substr(at, end - at));
+  if (line <= prefix_lines) return message;
+  return path + ":" + std::to_string(line - prefix_lines) + message.substr(end);
+}
+
+}  // namespace
+
 Scenario repro_scenario(const std::string& schedule_text, const std::string& schedule_path, const ReproDisk& disk,
                         std::optional<std::uint64_t> seed, const std::string& workload) {
   // The schedule alone first: its errors then carry its own line numbers.
@@ -264,8 +280,14 @@ Scenario repro_scenario(const std::string& schedule_text, const std::string& sch
   // A schedule is a scenario without steps or disks: its top-level keys (seed) and [[rule]]
   // tables follow the name and the steps unchanged; the disk and the file come last.
   std::string doc = "name = \"repro/" + fs::path(schedule_path).stem().string() + "\"\nstep = " + body + "\n";
+  const long prefix_lines = std::count(doc.begin(), doc.end(), '\n');
   doc += schedule_text + repro_disk_table(disk, options) + file_table;
-  Scenario s = parse_scenario_text(doc, schedule_path);
+  Scenario s;
+  try {
+    s = parse_scenario_text(doc, schedule_path);
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(schedule_line(e.what(), schedule_path, prefix_lines));
+  }
   s.file = fs::absolute(schedule_path).string();
   if (seed) s.seed = *seed;
   json steps = json::array();

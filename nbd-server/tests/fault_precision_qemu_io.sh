@@ -10,8 +10,6 @@ set -uo pipefail
 NBD=${1:?usage: $0 FSFAULT_NBD}
 WORK=$(mktemp -d /tmp/fsfault-precise-it.XXXXXX)
 SERVER_PID=""
-PASS=0
-FAIL=0
 
 cleanup() {
   [[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
@@ -19,12 +17,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { PASS=$((PASS + 1)); echo "ok - $1"; }
-not_ok() { FAIL=$((FAIL + 1)); echo "not ok - $1"; [[ $# -gt 1 ]] && echo "#   $2"; }
-check() {  # check NAME COMMAND...: passes when the command succeeds
-  local name=$1; shift
-  if "$@"; then ok "$name"; else not_ok "$name" "failed: $*"; fi
-}
+source "$(dirname "$0")/../../tests/lib/tap_checks.sh"
 
 SOCK="$WORK/nbd.sock"
 LOG="$WORK/faults.jsonl"
@@ -113,5 +106,4 @@ check "first KiB: logged as three byte ranges of one request" \
   grep -q '"sector":16,"sectors":24,"action":"zero","bytes":\[\[0,1024\],\[4096,5120\],\[8192,9216\]\]' "$LOG"
 
 stop_server
-echo "$PASS passed, $FAIL failed"
-[[ $FAIL -eq 0 ]]
+finish_checks

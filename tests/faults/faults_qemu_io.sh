@@ -9,8 +9,6 @@ NBD="$BIN/fsfault-nbd"
 CTL="$BIN/fsfault"
 WORK=$(mktemp -d /tmp/fsfault-faults-it.XXXXXX)
 SERVER_PID=""
-PASS=0
-FAIL=0
 
 cleanup() {
   [[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
@@ -18,12 +16,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { PASS=$((PASS + 1)); echo "ok - $1"; }
-not_ok() { FAIL=$((FAIL + 1)); echo "not ok - $1"; [[ $# -gt 1 ]] && echo "#   $2"; }
-check() {  # check NAME COMMAND...: passes when the command succeeds
-  local name=$1; shift
-  if "$@"; then ok "$name"; else not_ok "$name" "failed: $*"; fi
-}
+source "$(dirname "$0")/../lib/tap_checks.sh"
 
 SOCK="$WORK/nbd.sock"
 CTRL="$WORK/ctl.sock"
@@ -299,5 +292,4 @@ check "replay: another seed gives another log" bash -c "! cmp -s '$WORK/replay-1
 check "the golden image is byte-identical after everything" \
   test "$(sha256sum "$GOLDEN" | cut -d' ' -f1)" = "$GOLDEN_SHA"
 
-echo "$PASS passed, $FAIL failed"
-[[ $FAIL -eq 0 ]]
+finish_checks

@@ -13,6 +13,7 @@ PACKAGES=(
   libarchive-dev  # the initramfs (cpio newc, gzip) and .ko.xz/.ko.zst modules (runner/kernel/)
   libkmod-dev     # module dependency closure from modules.dep.bin (runner/kernel/)
   clang-tidy      # the function-size check (make lint, .ci/function-size.sh)
+  ccache          # a machine-wide compile cache: CI's five build directories and reruns share it
   qemu-utils qemu-system-x86
   e2fsprogs xfsprogs busybox-static
   zstd xz-utils cpio kmod apt

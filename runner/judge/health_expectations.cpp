@@ -21,15 +21,22 @@ std::string summary(const json& r) {
   return s.dump();
 }
 
+constexpr long long kShown = 6;  // records quoted in a failure; a flood is hundreds
+
+std::string more(long long all) {
+  return all > kShown ? ", … " + std::to_string(all - kShown) + " more" : "";
+}
+
 }  // namespace
 
 void judge_health(const json& ex, const Trace& t, Outcome& o) {
   std::string label = "health " + ex["health"].get<std::string>();
   if (ex.contains("domain")) label += " (domain " + ex["domain"].get<std::string>() + ")";
-  long long n = 0;
+  long long n = 0, all = 0;
   std::string seen;
   for (const json& r : t.records) {
-    if (r.value("type", std::string()) == "health") seen += (seen.empty() ? "" : ", ") + summary(r);
+    if (r.value("type", std::string()) == "health" && ++all <= kShown)
+      seen += (seen.empty() ? "" : ", ") + summary(r);
     if (!selected(ex, r)) continue;
     ++n;
     if (ex.contains("lostcount") && !count_matches(ex["lostcount"], r.value("lostcount", -1LL)))
@@ -42,7 +49,7 @@ void judge_health(const json& ex, const Trace& t, Outcome& o) {
   json want = ex.contains("count") ? ex["count"] : json(">=1");
   if (!count_matches(want, n))
     o.reasons.push_back(label + ": expected count " + spec_str(want) + ", saw " + std::to_string(n) +
-                        (seen.empty() ? " (no health records)" : " in {" + seen + "}"));
+                        (seen.empty() ? " (no health records)" : " in {" + seen + more(all) + "}"));
   else
     o.notes.push_back(label + ": " + std::to_string(n) + " record(s)");
 }

@@ -1,5 +1,7 @@
 #include "guest-tests/guest/step_table.h"
 
+#include "guest-tests/guest/steps/health_steps.h"
+
 #include <cerrno>
 
 namespace fsfault::guest {
@@ -43,6 +45,8 @@ constexpr StepKind kSteps[] = {
     {"spawn", run_spawn},
     {"stop", run_stop},
     {"wait", run_wait, true, true},
+    {"watch-health", run_watch_health},
+    {"read-health", run_read_health, true, true},
 };
 
 }  // namespace

@@ -1,4 +1,5 @@
 #include "runner/judge/judge.h"
+#include "runner/judge/health_expectations.h"
 
 #include "base/errno_names.h"
 
@@ -476,6 +477,7 @@ Outcome judge(const Scenario& s, const Trace& t) {
       else if (ex.contains("faults")) judge_faults(ex, t, o);
       else if (ex.contains("step")) judge_step_value(ex, t, o);
       else if (ex.contains("accounting")) judge_accounting(ex, t, o);
+      else if (ex.contains("health")) judge_health(ex, t, o);  // runner/judge/health_expectations.cpp
       else o.reasons.push_back("unknown [[expect]] kind: " + ex.dump());
     }
   } catch (const std::exception& e) {

@@ -465,3 +465,25 @@ TEST(JudgeLatency, LateEventFailsABoundAndIsShownWithout) {
   (*first)["arrived_ms"] = cause_end + 40;
   EXPECT_EQ(judge(s, t).verdict, Verdict::pass) << first_reason(judge(s, t));
 }
+
+// The catalogue's gap on its own recorded run (bookworm 6.1.176): 3 errors counted
+// (ext4_mb_generate_buddy -> __ext4_grp_locked_error), no event -> XFAIL. The same run with the
+// event a fixed kernel would send -> FIXED, which fails the run.
+TEST(JudgeKnownGap, BitmapFirstKibOnItsRecordedRun) {
+  Scenario s = catalogue("bitmap-first-kib-unreported");
+  Trace t = recorded_dir("bitmap-first-kib-unreported");
+  Outcome gap = judge(s, t);
+  ASSERT_EQ(gap.verdict, Verdict::xfail) << first_reason(gap);
+  EXPECT_EQ(gap.gaps, std::vector<std::string>{"ext4 counts the error but sends no event (__ext4_grp_locked_error)"});
+  t.records.push_back(json{{"type", "event"}, {"mask_names", {"FS_ERROR"}}, {"error", 117}, {"error_count", 3},
+                           {"disk", 0}, {"index", 0}, {"handle_type", 255}, {"handle_bytes", 0}});
+  Outcome fixed = judge(s, t);
+  EXPECT_EQ(fixed.verdict, Verdict::fixed);
+  EXPECT_TRUE(mentions(fixed, "known gap no longer present: update the catalogue (ext4 counts the error but sends no event)"))
+      << first_reason(fixed);
+  // Nothing counted (the fault missed): a plain failure, not the gap.
+  Trace none = recorded_dir("bitmap-first-kib-unreported");
+  for (auto& r : none.records)
+    if (r.value("label", std::string()) == "errors-after") r["value"] = "0\n";
+  EXPECT_EQ(judge(s, none).verdict, Verdict::fail);
+}

@@ -2,8 +2,8 @@
 
 #include "base/errno_names.h"
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <fstream>
 #include <optional>
 #include <map>

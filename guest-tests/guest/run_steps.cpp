@@ -68,6 +68,7 @@ void run_step(const json& s, const std::string& id, RunState& state) {
   long long bound = kind.owns_timeout ? 0 : s.value("timeout_ms", 0LL);
   int err = bound > 0 ? run_with_bound(kind, call, bound, op) : kind.run(call);
   out["ms"] = now_ms() - t;
+  out["end_ms"] = ms_since_start();  // an event's latency is measured from here (runner/judge)
   out["errno"] = err;
   out["errno_name"] = fsfault::base::errno_name(err);
   out["ok"] = err == 0;

@@ -3,6 +3,7 @@
 
 #include "base/errno_names.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <fstream>
 #include <optional>
@@ -20,9 +21,13 @@ const char* verdict_name(Verdict v) {
     case Verdict::timeout: return "timeout";
     case Verdict::error: return "error";
     case Verdict::interrupted: return "interrupted";
+    case Verdict::xfail: return "xfail";
+    case Verdict::fixed: return "fixed";
   }
   return "?";
 }
+
+bool verdict_fails(Verdict v) { return v != Verdict::pass && v != Verdict::skip && v != Verdict::xfail; }
 
 std::vector<json> read_jsonl(const std::string& path) {
   std::vector<json> out;
@@ -151,6 +156,59 @@ std::vector<std::string> event_mismatch(const json& ex, const json& e, const Tra
   return bad;
 }
 
+// Event latency (docs/scenarios.md, "Latency"): an event's arrived_ms (when the guest's queue
+// watcher first saw its bytes queued) minus the end of the step that caused it, taken as the last
+// step that ended at or before the arrival. Steps that only wait (sleep, read-events) cause
+// nothing and are passed over, so a sleep before reading cannot hide a late event. A step record
+// without end_ms (older traces) ends at its t_ms, written right after the step returned.
+struct Latency {
+  long long ms = 0;
+  std::string step;  // "3 (write)"
+};
+
+std::optional<long long> int_field(const json& r, const char* k) {
+  if (!r.contains(k) || !r[k].is_number_integer()) return std::nullopt;
+  return r[k].get<long long>();
+}
+
+std::optional<Latency> event_latency(const json& e, const Trace& t) {
+  auto arrived = int_field(e, "arrived_ms");
+  if (!arrived) return std::nullopt;
+  std::optional<Latency> best;
+  long long best_end = -1;
+  for (auto& r : t.records) {
+    if (r.value("type", std::string()) != "step") continue;
+    std::string op = r.value("do", std::string());
+    if (op == "sleep" || op == "read-events") continue;
+    auto end = int_field(r, "end_ms");
+    if (!end) end = int_field(r, "t_ms");
+    if (!end || *end > *arrived || *end < best_end) continue;
+    best_end = *end;
+    best = Latency{*arrived - *end, r.value("id", std::string("?")) + " (" + op + ")"};
+  }
+  return best;
+}
+
+// Notes every matched event's latency; with max_latency_ms, fails the checked ones over the bound.
+void judge_latency(const json& ex, const std::string& label, const std::vector<const json*>& evs,
+                   const std::vector<const json*>& check, const Trace& t, Outcome& o) {
+  for (auto* e : evs) {
+    auto l = event_latency(*e, t);
+    std::string which = label + " #" + std::to_string(e->value("index", 0LL));
+    o.notes.push_back("latency: " + which +
+                      (l ? " arrived " + std::to_string(l->ms) + " ms after step " + l->step
+                         : std::string(" has no arrival time")));
+    if (!ex.contains("max_latency_ms") || std::find(check.begin(), check.end(), e) == check.end()) continue;
+    long long bound = ex["max_latency_ms"].get<long long>();
+    if (!l)
+      o.reasons.push_back(which + ": no arrival time recorded (arrived_ms), so max_latency_ms " +
+                          std::to_string(bound) + " cannot be checked");
+    else if (l->ms > bound)
+      o.reasons.push_back(which + ": event arrived " + std::to_string(l->ms) + " ms after step " + l->step +
+                          ", bound " + std::to_string(bound) + " ms");
+  }
+}
+
 void judge_event(const json& ex, const Trace& t, Outcome& o) {
   std::string kind = ex["event"];
   std::string group = ex.value("group", std::string());
@@ -193,6 +251,7 @@ void judge_event(const json& ex, const Trace& t, Outcome& o) {
     for (auto& b : bad) o.reasons.push_back(label + ": " + b + " in " + event_summary(*e));
   }
   for (auto* e : evs) o.notes.push_back("saw " + event_summary(*e));
+  judge_latency(ex, label, evs, check, t, o);
 }
 
 void judge_kmsg(const json& ex, const Trace& t, Outcome& o) {
@@ -418,6 +477,53 @@ void judge_steps(const json& steps, const std::string& prefix, const Trace& t, O
   }
 }
 
+void judge_one_kind(const json& ex, const Trace& t, Outcome& o) {
+  if (ex.contains("event")) judge_event(ex, t, o);
+  else if (ex.contains("kmsg")) judge_kmsg(ex, t, o);
+  else if (ex.contains("faults")) judge_faults(ex, t, o);
+  else if (ex.contains("step")) judge_step_value(ex, t, o);
+  else if (ex.contains("accounting")) judge_accounting(ex, t, o);
+  else if (ex.contains("health")) judge_health(ex, t, o);  // runner/judge/health_expectations.cpp
+  else o.reasons.push_back("unknown [[expect]] kind: " + ex.dump());
+}
+
+// Known gaps (docs/scenarios.md): an expectation states the correct kernel behaviour and may carry
+// known_gap = { what, function, fixed_when }. Failing, it is the gap as catalogued (gaps; the
+// observed reasons go to notes); holding, the gap is gone and the catalogue must change (fixed).
+struct GapTally {
+  std::vector<std::string> fixed;
+};
+
+void judge_expectation(const json& ex, const Trace& t, Outcome& o, GapTally& tally) {
+  Outcome one;
+  judge_one_kind(ex, t, one);
+  o.notes.insert(o.notes.end(), one.notes.begin(), one.notes.end());
+  if (!ex.contains("known_gap")) {
+    o.reasons.insert(o.reasons.end(), one.reasons.begin(), one.reasons.end());
+    return;
+  }
+  const json& g = ex["known_gap"];
+  std::string what = g.value("what", std::string("?")), fn = g.value("function", std::string("?"));
+  if (one.reasons.empty()) {
+    tally.fixed.push_back("known gap no longer present: update the catalogue (" + what + ")");
+    return;
+  }
+  o.gaps.push_back(what + " (" + fn + ")");
+  for (auto& r : one.reasons) o.notes.push_back("known gap " + what + ": " + r);
+}
+
+// pass, fail, xfail or fixed once every expectation was judged.
+void settle_verdict(Outcome& o, const GapTally& tally) {
+  bool failed = !o.reasons.empty();
+  o.reasons.insert(o.reasons.end(), tally.fixed.begin(), tally.fixed.end());
+  if (failed) o.verdict = Verdict::fail;
+  else if (!tally.fixed.empty()) o.verdict = Verdict::fixed;
+  else if (!o.gaps.empty()) {
+    o.verdict = Verdict::xfail;
+    for (auto& g : o.gaps) o.reasons.push_back("known gap: " + g);
+  } else o.verdict = Verdict::pass;
+}
+
 // No producer of records (guest harness, fault log) writes floats; reading one as an integer
 // (errno, error_count, disk) would be undefined behaviour, so a record holding one is malformed.
 bool holds_float(const json& v) {
@@ -471,21 +577,14 @@ Outcome judge(const Scenario& s, const Trace& t) {
         o.reasons.push_back("shipping [[file]] " + r.value("dst", std::string("?")) + " failed with " +
                             r.value("errno_name", std::string("?")));
     judge_steps(s.steps, "", t, o, implicit);
-    for (auto& ex : s.expects) {
-      if (ex.contains("event")) judge_event(ex, t, o);
-      else if (ex.contains("kmsg")) judge_kmsg(ex, t, o);
-      else if (ex.contains("faults")) judge_faults(ex, t, o);
-      else if (ex.contains("step")) judge_step_value(ex, t, o);
-      else if (ex.contains("accounting")) judge_accounting(ex, t, o);
-      else if (ex.contains("health")) judge_health(ex, t, o);  // runner/judge/health_expectations.cpp
-      else o.reasons.push_back("unknown [[expect]] kind: " + ex.dump());
-    }
+    GapTally tally;
+    for (auto& ex : s.expects) judge_expectation(ex, t, o, tally);
+    settle_verdict(o, tally);
   } catch (const std::exception& e) {
     o.verdict = Verdict::error;
     o.reasons.push_back(std::string("judge: ") + e.what());
     return o;
   }
-  o.verdict = o.reasons.empty() ? Verdict::pass : Verdict::fail;
   return o;
 }
 

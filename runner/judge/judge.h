@@ -13,13 +13,16 @@
 namespace fsfault::vm {
 
 // interrupted: the runner got SIGINT/SIGTERM/SIGHUP while the scenario ran (set by the runner).
-enum class Verdict { pass, fail, skip, timeout, error, interrupted };
+// xfail: only expectations marked known_gap failed (the kernel still shows a catalogued gap; the
+// run passes). fixed: a known_gap expectation held (the catalogue is out of date; a failure).
+enum class Verdict { pass, fail, skip, timeout, error, interrupted, xfail, fixed };
 const char* verdict_name(Verdict v);
 
 struct Outcome {
   Verdict verdict = Verdict::error;
   std::vector<std::string> reasons;  // failures ("expected X, saw Y") or skip/error reason
-  std::vector<std::string> notes;    // informative: events seen, counts
+  std::vector<std::string> notes;    // informative: events seen, counts, "latency: ..."
+  std::vector<std::string> gaps;     // known gaps the kernel showed: "WHAT (FUNCTION)"
   double seconds = 0;
 };
 
@@ -42,6 +45,9 @@ int errno_from_name(const json& v);
 bool count_matches(const json& spec, long long n);
 
 Outcome judge(const Scenario& s, const Trace& t);
+
+// Whether a verdict fails a run: fail, timeout, error, interrupted, fixed (not pass, skip, xfail).
+bool verdict_fails(Verdict v);
 
 // Flood accounting's numbers: the filesystem's error counter before and after, the FS_ERROR
 // events and the sum of their error_count, FAN_Q_OVERFLOW events, "lost filesystem error

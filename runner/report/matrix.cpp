@@ -40,7 +40,7 @@ std::string result_cell(const json& r) {
   std::string v = upper(r.value("verdict", std::string("?")));
   const json reasons = r.value("reasons", json::array());
   std::string first = !reasons.empty() && reasons[0].is_string() ? reasons[0].get<std::string>() : "";
-  if (v == "PASS" || v == "FAIL") {
+  if (v == "PASS" || v == "FAIL" || v == "XFAIL" || v == "FIXED") {
     double secs = r.contains("seconds") && r["seconds"].is_number() ? r["seconds"].get<double>() : 0;
     return v + " " + std::to_string(std::lround(secs)) + " s";
   }

@@ -23,7 +23,7 @@ struct MatrixColumn {
 MatrixColumn parse_matrix_column(const std::string& arg);
 
 // A markdown table: one row per scenario of the catalogue or of any result, one column per run.
-// A cell is the result's verdict (PASS/FAIL with whole seconds, SKIP with its reason, TIMEOUT,
+// A cell is the result's verdict (PASS/FAIL/XFAIL/FIXED with whole seconds, SKIP with its reason, TIMEOUT,
 // ERROR, INTERRUPTED); without a result, "SKIP (gate: RANGE)" when the scenario's kernel gate
 // excludes the run's kernel (its version read from the run's results), "SKIP (REASON)" for
 // skip = "REASON", else "not run". Column headers carry the kernel version when known.

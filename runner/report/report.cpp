@@ -18,6 +18,12 @@ std::string ktap_name(const std::string& n) {
   for (char c : n) o += (c == '#' || c == '\n') ? '_' : c;
   return o;
 }
+
+std::string join(const std::vector<std::string>& v, const std::string& sep) {
+  std::string o;
+  for (auto& x : v) o += (o.empty() ? "" : sep) + x;
+  return o;
+}
 }  // namespace
 
 std::string ktap(const std::vector<Result>& results) {
@@ -27,9 +33,13 @@ std::string ktap(const std::vector<Result>& results) {
   for (auto& r : results) {
     ++i;
     for (auto& reason : r.outcome.reasons) os << "# " << ktap_name(r.name) << ": " << reason << "\n";
+    for (auto& note : r.outcome.notes)
+      if (note.rfind("latency: ", 0) == 0) os << "# " << ktap_name(r.name) << ": " << note << "\n";
     const Verdict v = r.outcome.verdict;
-    os << (v == Verdict::pass || v == Verdict::skip ? "ok " : "not ok ") << i << " " << ktap_name(r.name);
-    if (v == Verdict::skip)
+    os << (verdict_fails(v) ? "not ok " : "ok ") << i << " " << ktap_name(r.name);
+    if (v == Verdict::xfail)  // kselftest's convention: an expected failure passes
+      os << " # XFAIL " << join(r.outcome.gaps, "; ");
+    else if (v == Verdict::skip)
       os << " # SKIP " << (r.outcome.reasons.empty() ? "" : r.outcome.reasons.front());
     else if (v == Verdict::timeout)
       os << " # TIMEOUT";
@@ -64,11 +74,11 @@ std::string junit(const std::vector<Result>& results, const std::string& suite) 
   double total = 0;
   for (auto& r : results) {
     total += r.outcome.seconds;
-    if (r.outcome.verdict == Verdict::fail) ++fail;
+    if (r.outcome.verdict == Verdict::fail || r.outcome.verdict == Verdict::fixed) ++fail;
     if (r.outcome.verdict == Verdict::timeout || r.outcome.verdict == Verdict::error ||
         r.outcome.verdict == Verdict::interrupted)
       ++err;
-    if (r.outcome.verdict == Verdict::skip) ++skip;
+    if (r.outcome.verdict == Verdict::skip || r.outcome.verdict == Verdict::xfail) ++skip;
   }
   std::ostringstream os;
   char tbuf[32];
@@ -87,7 +97,11 @@ std::string junit(const std::vector<Result>& results, const std::string& suite) 
     switch (r.outcome.verdict) {
       case Verdict::pass: os << "/>\n"; continue;
       case Verdict::skip: os << ">\n      <skipped message=\"" << xml_escape(first) << "\"/>\n"; break;
+      case Verdict::xfail:
+        os << ">\n      <skipped message=\"" << xml_escape("known gap: " + join(r.outcome.gaps, "; ")) << "\"/>\n";
+        break;
       case Verdict::fail:
+      case Verdict::fixed:
         os << ">\n      <failure message=\"" << xml_escape(first) << "\">" << xml_escape(body) << "</failure>\n";
         break;
       case Verdict::timeout:

@@ -198,6 +198,37 @@ void check_arrays_of_tables(const toml::table& t, const std::string& file) {
   }
 }
 
+// known_gap = { what, function, fixed_when } (all non-empty strings, nothing else) and
+// max_latency_ms (an event expectation's bound, 1 ms to 1 h), checked where written.
+void check_known_gap(const toml::node& n, const std::string& file) {
+  const toml::table* g = n.as_table();
+  if (!g) throw error_at(file, n, "known_gap must be a table { what = \"...\", function = \"...\", fixed_when = \"...\" }");
+  for (auto&& [k, v] : *g)
+    if (k != "what" && k != "function" && k != "fixed_when")
+      throw error_at(file, v, "known_gap has no key '" + std::string(k.str()) + "' (what, function, fixed_when)");
+  for (const char* k : {"what", "function", "fixed_when"}) {
+    const toml::node* v = g->get(k);
+    if (!v) throw error_at(file, n, std::string("known_gap needs ") + k + " = \"...\"");
+    if (!v->is_string() || v->as_string()->get().empty())
+      throw error_at(file, *v, std::string("known_gap.") + k + " must be a non-empty string");
+  }
+}
+
+void check_expect_marks(const toml::table& t, const std::string& file) {
+  const toml::array* a = t["expect"].as_array();
+  if (!a) return;
+  for (auto&& e : *a) {
+    const toml::table& ex = *e.as_table();
+    if (const toml::node* g = ex.get("known_gap")) check_known_gap(*g, file);
+    const toml::node* l = ex.get("max_latency_ms");
+    if (!l) continue;
+    if (!ex.contains("event")) throw error_at(file, *l, "max_latency_ms bounds an event expectation only");
+    auto v = l->value<long long>();
+    if (!l->is_integer() || !v || *v < 1 || *v > 3600000)
+      throw error_at(file, *l, "max_latency_ms must be an integer from 1 to 3600000");
+  }
+}
+
 std::vector<FileSpec> parse_files(const toml::table& t, const std::string& file) {
   std::vector<FileSpec> files;
   const toml::array* fa = t["file"].as_array();
@@ -391,6 +422,7 @@ void parse_body(const json& j, Scenario& s) {
 Scenario parse_scenario_text(const std::string& text, const std::string& file) {
   toml::table t = parse_toml_document(text, file);
   check_arrays_of_tables(t, file);
+  check_expect_marks(t, file);
   Scenario s;
   s.file = file;
   s.files = parse_files(t, file);

@@ -76,7 +76,7 @@ std::string line_for(const Result& r) {
   std::string s = v + std::string(8 - std::min<size_t>(7, v.size()), ' ') + r.name + "  " + b;
   if (r.outcome.verdict == Verdict::skip && !r.outcome.reasons.empty()) s += "  (" + r.outcome.reasons.front() + ")";
   s += "\n";
-  if (r.outcome.verdict != Verdict::pass && r.outcome.verdict != Verdict::skip)
+  if (r.outcome.verdict != Verdict::pass && r.outcome.verdict != Verdict::skip)  // xfail: its gaps
     for (auto& x : r.outcome.reasons) s += "        - " + x + "\n";
   return s;
 }
@@ -241,6 +241,8 @@ int summarize(const CatalogueOptions& o, std::vector<Result>& results) {
             << " failed, " << n[Verdict::skip] << " skipped, " << n[Verdict::timeout] << " timed out, "
             << n[Verdict::error] << " errors"
             << (n[Verdict::interrupted] ? ", " + std::to_string(n[Verdict::interrupted]) + " interrupted" : "")
+            << ", " << n[Verdict::xfail] << " known gaps"
+            << (n[Verdict::fixed] ? ", " + std::to_string(n[Verdict::fixed]) + " fixed (update the catalogue)" : "")
             << "\n";
   try {
     write_report(o.ktap_file, ktap(results));
@@ -250,7 +252,9 @@ int summarize(const CatalogueOptions& o, std::vector<Result>& results) {
     return 2;
   }
   if (int sig = proc::termination_signal()) return 128 + sig;
-  return (n[Verdict::fail] + n[Verdict::timeout] + n[Verdict::error] + n[Verdict::interrupted]) ? 1 : 0;
+  for (auto& r : results)
+    if (verdict_fails(r.outcome.verdict)) return 1;
+  return 0;
 }
 
 }  // namespace

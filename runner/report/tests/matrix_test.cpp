@@ -76,3 +76,16 @@ TEST(Matrix, ColumnsAndDocMarkers) {
 TEST(Matrix, TheRealCatalogueLoads) {
   EXPECT_GE(load_catalogue(FSFAULT_SCENARIOS_DIR).size(), 10u);
 }
+
+TEST(Matrix, KnownGapCells) {
+  TempDir t;
+  fs::path bw = t.dir / "bw";
+  put_result(bw, "ext4/gap", "xfail", 9.4, "known gap: no event (__ext4_grp_locked_error)");
+  put_result(bw, "xfs/gone", "fixed", 20.6, "known gap no longer present: update the catalogue (no ESHUTDOWN)");
+  std::string m = verdict_matrix({parse_matrix_column("bookworm=" + bw.string())}, {});
+  EXPECT_EQ(m,
+            "| scenario | bookworm 6.1.176 |\n"
+            "|---|---|\n"
+            "| ext4/gap | XFAIL 9 s |\n"
+            "| xfs/gone | FIXED 21 s |\n");
+}

@@ -294,3 +294,29 @@ TEST(Scenario, FuzzRegressionsGiveValidSchedules) {
   }
   EXPECT_GE(inputs, 6);
 }
+
+// known_gap and max_latency_ms (issue 15): mistakes name file:line:col.
+TEST(Scenario, KnownGapAndLatencyMistakesNameLineAndColumn) {
+  ScenarioDir d;
+  const std::string head = "name = \"a\"\n[[expect]]\nevent = \"FS_ERROR\"\n";
+  const std::string gap = "known_gap = { what = \"w\", function = \"f\", fixed_when = \"x\" }\n";
+  EXPECT_EQ(parse_error(d, head + gap + "max_latency_ms = 5000\n"), "");
+  struct Case {
+    std::string body, where, why;
+  } cases[] = {
+      {"known_gap = \"no event\"\n", ":4:13: ", "known_gap must be a table"},
+      {"known_gap = { what = \"w\", function = \"f\" }\n", ":4:13: ", "known_gap needs fixed_when"},
+      {"known_gap = { what = \"\", function = \"f\", fixed_when = \"x\" }\n", ":4:22: ", "known_gap.what must be a non-empty string"},
+      {"known_gap = { what = \"w\", function = 3, fixed_when = \"x\" }\n", ":4:38: ", "known_gap.function must be"},
+      {"known_gap = { what = \"w\", function = \"f\", fixed_when = \"x\", why = \"y\" }\n", ":4:67: ", "no key 'why'"},
+      {"max_latency_ms = 0\n", ":4:18: ", "max_latency_ms must be an integer from 1"},
+      {"max_latency_ms = \"5s\"\n", ":4:18: ", "max_latency_ms must be an integer"},
+  };
+  for (auto& c : cases) {
+    std::string err = parse_error(d, head + c.body);
+    EXPECT_NE(err.find(d.toml() + c.where), std::string::npos) << c.body << " -> " << err;
+    EXPECT_NE(err.find(c.why), std::string::npos) << c.body << " -> " << err;
+  }
+  std::string kmsg = parse_error(d, "name = \"a\"\n[[expect]]\nkmsg = \"x\"\nmax_latency_ms = 5\n");
+  EXPECT_NE(kmsg.find(":4:18: max_latency_ms bounds an event expectation only"), std::string::npos) << kmsg;
+}

@@ -214,12 +214,24 @@ void check_known_gap(const toml::node& n, const std::string& file) {
   }
 }
 
+// kernel = ">=7.0" on an [[expect]]: the expectation holds only there (docs/scenarios.md).
+void check_expect_kernel(const toml::node& k, const std::string& file) {
+  const auto gate = k.value<std::string>();
+  if (!k.is_string() || gate->empty()) throw error_at(file, k, "kernel must be a version range like \">=7.0\"");
+  try {
+    (void)kernel_gate(*gate, parse_kernel_version("1.0.0"));
+  } catch (const std::exception& e) {
+    throw error_at(file, k, e.what());
+  }
+}
+
 void check_expect_marks(const toml::table& t, const std::string& file) {
   const toml::array* a = t["expect"].as_array();
   if (!a) return;
   for (auto&& e : *a) {
     const toml::table& ex = *e.as_table();
     if (const toml::node* g = ex.get("known_gap")) check_known_gap(*g, file);
+    if (const toml::node* k = ex.get("kernel")) check_expect_kernel(*k, file);
     const toml::node* l = ex.get("max_latency_ms");
     if (!l) continue;
     if (!ex.contains("event")) throw error_at(file, *l, "max_latency_ms bounds an event expectation only");

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 using namespace fsfault::vm;
 
 namespace {
@@ -486,4 +488,40 @@ TEST(JudgeKnownGap, BitmapFirstKibOnItsRecordedRun) {
   for (auto& r : none.records)
     if (r.value("label", std::string()) == "errors-after") r["value"] = "0\n";
   EXPECT_EQ(judge(s, none).verdict, Verdict::fail);
+}
+
+// kernel = "..." on an [[expect]]: judged only on kernels in the range (7.x merges per kworker pid,
+// so ext4/merge-flood-fionread pins one event on 6.x and a sum over a few events on 7.x).
+TEST(Judge, ExpectationKernelRanges) {
+  Scenario s = parse_scenario_text(R"(
+name = "t/ranges"
+step = [ { do = "watch" } ]
+[[disk]]
+image = "ext4-basic"
+[[expect]]
+kernel = "<7.0"
+event = "FS_ERROR"
+error_count = 5
+[[expect]]
+kernel = ">=7.0"
+event = "FS_ERROR"
+count = "1-4"
+error_count_sum = 5
+)", "t.toml");
+  Trace t;
+  t.completed = true;
+  t.maps.emplace_back();
+  for (int c : {2, 3}) t.records.push_back(json{{"type", "event"}, {"mask_names", {"FS_ERROR"}}, {"error", 5}, {"error_count", c}});
+  t.kernel_release = "7.2.13";
+  Outcome seven = judge(s, t);
+  EXPECT_EQ(seven.verdict, Verdict::pass);
+  EXPECT_TRUE(std::any_of(seven.notes.begin(), seven.notes.end(),
+                          [](auto& n) { return n.find("not checked here (kernel 7.2.13 does not satisfy <7.0)") == 0; }));
+  t.kernel_release = "6.1.0-50-cloud-amd64";
+  Outcome six = judge(s, t);
+  EXPECT_EQ(six.verdict, Verdict::fail);
+  EXPECT_TRUE(mentions(six, "expected count 1, saw 2"));
+  t.records.pop_back();
+  t.records.back()["error_count"] = 5;
+  EXPECT_EQ(judge(s, t).verdict, Verdict::pass);
 }

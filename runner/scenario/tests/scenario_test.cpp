@@ -311,6 +311,8 @@ TEST(Scenario, KnownGapAndLatencyMistakesNameLineAndColumn) {
       {"known_gap = { what = \"w\", function = \"f\", fixed_when = \"x\", why = \"y\" }\n", ":4:67: ", "no key 'why'"},
       {"max_latency_ms = 0\n", ":4:18: ", "max_latency_ms must be an integer from 1"},
       {"max_latency_ms = \"5s\"\n", ":4:18: ", "max_latency_ms must be an integer"},
+      {"kernel = 7\n", ":4:10: ", "kernel must be a version range"},
+      {"kernel = \">=seven\"\n", ":4:10: ", "bad kernel gate: >=seven"},
   };
   for (auto& c : cases) {
     std::string err = parse_error(d, head + c.body);

@@ -40,6 +40,7 @@ void register_explore(CLI::App& app) {
   ex->add_option("--seed", o->seed, "the campaign's seed: the same seed draws the same trials");
   ex->add_option("--repeats", o->repeats, "runs of each minimization candidate (all must reproduce)")
       ->check(CLI::PositiveNumber);
+  ex->add_option("--minimize", o->max_minimized, "findings to minimize, most-hit first (default 4)");
   ex->add_option("--mount-options", o->mount_options, "mount options of the disk (default errors=continue)");
   ex->add_option("--replay", o->replay, "run only trial N of the seed");
   ex->add_option("--out", o->out, "the campaign's directory: trials, runs, findings")->required();

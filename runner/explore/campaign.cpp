@@ -10,6 +10,7 @@
 #include "process/command_line.h"
 #include "process/process.h"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -208,12 +209,23 @@ void write_finding(Campaign& c, const Finding& f, const Minimized& m) {
             << " trial(s), " << dir << "\n";
 }
 
+// Most-hit findings first: with a budget of minimizations, the common classes get it.
+std::vector<const Finding*> by_hits(const Campaign& c) {
+  std::vector<const Finding*> v;
+  for (auto& [sig, f] : c.findings) v.push_back(&f);
+  std::stable_sort(v.begin(), v.end(), [](auto* a, auto* b) { return a->trials.size() > b->trials.size(); });
+  return v;
+}
+
 void minimize_findings(Campaign& c) {
-  for (auto& [sig, f] : c.findings) {
+  int budget = c.o.max_minimized;
+  for (const Finding* fp : by_hits(c)) {
+    const Finding& f = *fp;
     Minimized m{f.first.rules, 0};
     // A runner error or a timeout is not a filesystem's doing: written out as found, not minimized.
     bool minimizable = f.violation.invariant != "runner-error" && f.violation.invariant != "timeout";
-    if (minimizable && !proc::termination_signal()) {
+    if (minimizable && budget > 0 && !proc::termination_signal()) {
+      --budget;
       int round = 0;
       m = minimize(f.first.rules, reproduces(c, f, round), c.o.max_min_calls);
       if (proc::termination_signal()) m = {f.first.rules, m.oracle_calls};  // cut short: keep what is known

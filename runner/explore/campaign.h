@@ -22,6 +22,7 @@ struct CampaignOptions {
   std::uint64_t seed = 1;
   int repeats = 2;      // K: runs of each minimization candidate, all must reproduce
   int max_min_calls = 12;  // oracle calls per finding
+  int max_minimized = 4;   // findings minimized (most trials first); the rest written as found
   std::optional<std::uint64_t> replay;  // run just this trial
   std::string out;
 };

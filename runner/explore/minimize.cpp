@@ -70,13 +70,13 @@ std::vector<json> shrink_candidates(const json& rule) {
     if (!rule.contains("action") || !rule["action"].contains(a) || !rule["action"][a].is_object()) continue;
     const json& w = rule["action"][a];
     // A window below 16 bytes says little more and costs another K trials per halving.
-    if (w.contains("bytes") && w["bytes"].is_number_unsigned() && w["bytes"].get<std::uint64_t>() >= 32) {
+    if (w.contains("bytes") && w["bytes"].is_number_integer() && w["bytes"].get<std::uint64_t>() >= 32) {
       json c = rule;
       c["action"][a]["bytes"] = w["bytes"].get<std::uint64_t>() / 2;
       out.push_back(c);
     }
     for (const char* k : {"bits"})
-      if (w.contains(k) && w[k].is_number_unsigned() && w[k].get<std::uint64_t>() > 1) {
+      if (w.contains(k) && w[k].is_number_integer() && w[k].get<std::uint64_t>() > 1) {
         json c = rule;
         c["action"][a][k] = w[k].get<std::uint64_t>() / 2;
         out.push_back(c);

@@ -157,8 +157,7 @@ Oracle reproduces(Campaign& c, const Finding& f, int& round) {
     bool all = true;
     for (auto& v : verdicts) {
       if (!v) return false;  // interrupted: not evidence
-      auto sigs = signatures(*v);
-      all = all && std::find(sigs.begin(), sigs.end(), f.signature) != sigs.end();
+      all = all && shows(*v, f.signature);
     }
     std::cout << "explore: minimize " << f.signature << " candidate " << round << " (" << rules.size()
               << " rule(s)): " << (all ? "reproduces" : "does not") << "\n";

@@ -54,9 +54,15 @@ void check_counts(const std::string& dir, TrialVerdict& v) {
 }  // namespace
 
 std::vector<std::string> kernel_functions(const std::string& line) {
+  // ext4_error_inode() and friends print "EXT4-fs error (device vda): FUNC:LINE:" or "... in
+  // FUNC:LINE:" (fs/ext4/super.c), whatever the function is called (htree_dirblock_to_tree).
+  static const std::regex where_re(R"(^EXT4-fs (?:error|warning) \(device [^)]*\)(?::| in) ([A-Za-z_][A-Za-z0-9_]*):\d+)");
   static const std::regex func_re(R"((?:^|[\s(:])(_{0,2}(?:ext4|xfs|jbd2)_[A-Za-z0-9_]+)(?=[:+(\s]|$))");
   std::vector<std::string> out;
-  for (std::sregex_iterator it(line.begin(), line.end(), func_re), end; it != end; ++it) out.push_back((*it)[1]);
+  std::smatch m;
+  if (std::regex_search(line, m, where_re)) out.push_back(m[1]);
+  for (std::sregex_iterator it(line.begin(), line.end(), func_re), end; it != end; ++it)
+    if (std::find(out.begin(), out.end(), (*it)[1].str()) == out.end()) out.push_back((*it)[1]);
   return out;
 }
 
@@ -88,6 +94,36 @@ std::vector<std::string> signatures(const TrialVerdict& t) {
   std::set<std::string> out;
   for (auto& v : t.violations) out.insert(signature(v, t.functions));
   return {out.begin(), out.end()};
+}
+
+namespace {
+
+// "accounting@a+b" -> ("accounting", {a, b}).
+std::pair<std::string, std::set<std::string>> split_signature(const std::string& sig) {
+  auto at = sig.find('@');
+  std::set<std::string> fns;
+  if (at == std::string::npos) return {sig, fns};
+  for (std::size_t p = at + 1; p <= sig.size();) {
+    auto q = std::min(sig.find('+', p), sig.size());
+    fns.insert(sig.substr(p, q - p));
+    p = q + 1;
+  }
+  return {sig.substr(0, at), fns};
+}
+
+}  // namespace
+
+bool shows(const TrialVerdict& t, const std::string& sig, std::string* narrowed) {
+  auto [inv, want] = split_signature(sig);
+  for (auto& s : signatures(t)) {
+    auto [i, have] = split_signature(s);
+    bool subset = true;
+    if (i == inv && subset && (have.empty() == want.empty())) {
+      if (narrowed) *narrowed = s;
+      return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace fsfault::vm::explore

@@ -37,4 +37,10 @@ std::string signature(const Violation& v, const std::vector<std::string>& functi
 // The signatures of a trial's violations (one per violation, deduplicated).
 std::vector<std::string> signatures(const TrialVerdict& t);
 
+// Whether trial `t` still shows finding `sig` while minimizing: a violation of the same invariant
+// whose kernel functions are a subset of the finding's (none when it named none). Dropping a rule
+// that only added a reported error (another function) keeps the finding; the smaller signature is
+// the minimized one (returned through `narrowed`).
+bool shows(const TrialVerdict& t, const std::string& sig, std::string* narrowed = nullptr);
+
 }  // namespace fsfault::vm::explore

@@ -22,6 +22,10 @@ TEST(ExploreFinding, KernelFunctionsComeFromTheLogLine) {
             std::vector<std::string>{"__ext4_get_inode_loc_noinmem"});
   EXPECT_EQ(kernel_functions("XFS (vda): Metadata corruption detected at xfs_dir3_block_read_verify+0x5c/0x140"),
             std::vector<std::string>{"xfs_dir3_block_read_verify"});
+  EXPECT_EQ(kernel_functions("EXT4-fs error (device vda): htree_dirblock_to_tree:1109: inode #2: block 1169: bad entry"),
+            std::vector<std::string>{"htree_dirblock_to_tree"});
+  EXPECT_EQ(kernel_functions("EXT4-fs error (device vda) in ext4_mb_clear_bb:6180: IO failure"),
+            std::vector<std::string>{"ext4_mb_clear_bb"});
   EXPECT_TRUE(kernel_functions("EXT4-fs (vda): mounted filesystem with ordered data mode.").empty());
 }
 
@@ -52,4 +56,15 @@ TEST(ExploreFinding, MissingArtifactsAreARunnerError) {
   TrialVerdict v = trace("no-such-trial");
   ASSERT_EQ(v.violations.size(), 1u);
   EXPECT_EQ(v.violations[0].invariant, "runner-error");
+}
+
+TEST(ExploreFinding, MinimizingKeepsATrialWhoseFunctionsAreASubset) {
+  TrialVerdict v = trace("silent-group1");  // accounting@ext4_mb_generate_buddy
+  std::string narrowed;
+  EXPECT_TRUE(shows(v, "accounting@ext4_mb_clear_bb+ext4_mb_generate_buddy", &narrowed));
+  EXPECT_EQ(narrowed, "accounting@ext4_mb_generate_buddy");
+  EXPECT_FALSE(shows(v, "accounting@ext4_mb_clear_bb"));                // another function
+  EXPECT_FALSE(shows(v, "negative-errno@ext4_mb_generate_buddy"));     // another invariant
+  EXPECT_FALSE(shows(v, "accounting"));                                // it named none
+  EXPECT_FALSE(shows(trace("reported"), "accounting@ext4_validate_block_bitmap"));
 }

@@ -141,6 +141,9 @@ std::string slug(const std::string& sig) {
   return s.substr(0, 80);
 }
 
+// Thrown by the oracle once a termination signal arrived: minimization ends there.
+struct Interrupted {};
+
 // The oracle of a finding: the candidate rules, with the first trial's workload, run K times in
 // parallel; it holds when every run shows the finding's signature.
 Oracle reproduces(Campaign& c, const Finding& f, int& round) {
@@ -156,7 +159,7 @@ Oracle reproduces(Campaign& c, const Finding& f, int& round) {
     auto verdicts = run_trials(c, runs, c.out + "/minimize/" + slug(f.signature) + "/c" + std::to_string(round));
     bool all = true;
     for (auto& v : verdicts) {
-      if (!v) return false;  // interrupted: not evidence
+      if (!v || proc::termination_signal()) throw Interrupted{};  // not evidence either way
       all = all && shows(*v, f.signature);
     }
     std::cout << "explore: minimize " << f.signature << " candidate " << round << " (" << rules.size()
@@ -226,8 +229,11 @@ void minimize_findings(Campaign& c) {
     if (minimizable && budget > 0 && !proc::termination_signal()) {
       --budget;
       int round = 0;
-      m = minimize(f.first.rules, reproduces(c, f, round), c.o.max_min_calls);
-      if (proc::termination_signal()) m = {f.first.rules, m.oracle_calls};  // cut short: keep what is known
+      try {
+        m = minimize(f.first.rules, reproduces(c, f, round), c.o.max_min_calls);
+      } catch (const Interrupted&) {
+        m = {f.first.rules, round};  // cut short: the rules as found
+      }
     }
     write_finding(c, f, m);
   }

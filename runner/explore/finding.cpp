@@ -117,7 +117,7 @@ bool shows(const TrialVerdict& t, const std::string& sig, std::string* narrowed)
   auto [inv, want] = split_signature(sig);
   for (auto& s : signatures(t)) {
     auto [i, have] = split_signature(s);
-    bool subset = true;
+    bool subset = std::includes(want.begin(), want.end(), have.begin(), have.end());
     if (i == inv && subset && (have.empty() == want.empty())) {
       if (narrowed) *narrowed = s;
       return true;

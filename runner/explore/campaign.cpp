@@ -1,0 +1,270 @@
+#include "runner/explore/campaign.h"
+
+#include "runner/explore/finding.h"
+#include "runner/explore/minimize.h"
+#include "runner/explore/trial.h"
+#include "runner/scenario/disk_source.h"
+#include "runner/vm/disk_images.h"
+#include "runner/vm_config.h"
+#include "base/files.h"
+#include "process/command_line.h"
+#include "process/process.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+namespace fsfault::vm::explore {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Finding {
+  std::string signature;
+  Violation violation;
+  std::vector<std::uint64_t> trials;
+  std::vector<std::string> fs_log;  // of the first trial
+  Trial first;
+};
+
+struct Campaign {
+  CampaignOptions& o;
+  TrialDisk disk;
+  faults::TargetMap map;
+  std::optional<TrialGenerator> gen;
+  std::map<std::string, Finding> findings;
+  long done = 0;
+  Clock::time_point t0 = Clock::now();
+  std::string out;  // absolute
+};
+
+std::string build_dir() {
+  std::string bin = base::dirname_of(base::self_exe());
+  if (fs::path(bin).filename() == "bin") return base::dirname_of(bin);
+  return FSFAULT_BINARY_DIR;
+}
+
+// The image's map, built from its recipe when needed (the same cache vm-test uses).
+void load_image(Campaign& c) {
+  DiskSpec ds;
+  resolve_disk_image(c.o.image, ".", ds);
+  std::vector<std::string> recipes = {std::string(FSFAULT_SOURCE_DIR) + "/images/recipes"};
+  for (auto& d : c.o.run.recipe_dirs) recipes.push_back(fs::absolute(d).string());
+  std::ostringstream log;
+  ImageRef ref = ensure_disk_image(ds, recipes, c.o.run.cache + "/images", log);
+  c.map = faults::TargetMap::load_file(ref.map);
+  c.disk.image = ds.path.empty() ? c.o.image : ds.path;
+  c.disk.mount_options = c.o.mount_options;
+}
+
+std::string write_trial(const Campaign& c, const Trial& t, const std::string& dir) {
+  fs::create_directories(dir);
+  std::string path = dir + "/" + fs::path(t.name()).filename().string() + ".toml";
+  base::write_file(path, trial_scenario_toml(t, c.disk, c.map));
+  return path;
+}
+
+// Runs the trials through the catalogue runner; their verdicts, nullopt for any not run
+// (interrupted).
+std::vector<std::optional<TrialVerdict>> run_trials(Campaign& c, const std::vector<Trial>& trials,
+                                                    const std::string& toml_dir) {
+  std::vector<Scenario> sc;
+  for (auto& t : trials) sc.push_back(load_scenario(write_trial(c, t, toml_dir)));
+  CatalogueOptions run = c.o.run;
+  run.out = c.out + "/runs";
+  run_catalogue(run, sc, {});
+  std::vector<std::optional<TrialVerdict>> v;
+  for (auto& t : trials) {
+    TrialVerdict tv = judge_trial(run.out + "/" + artifact_subdir(t.name()));
+    if (tv.verdict == "interrupted") v.emplace_back();
+    else v.push_back(tv);
+  }
+  return v;
+}
+
+void note_findings(Campaign& c, const Trial& t, const TrialVerdict& v) {
+  for (auto& viol : v.violations) {
+    std::string sig = signature(viol, v.functions);
+    auto [it, fresh] = c.findings.try_emplace(sig);
+    Finding& f = it->second;
+    if (fresh) {
+      f.signature = sig, f.violation = viol, f.fs_log = v.fs_log, f.first = t;
+      std::cout << "explore: new finding " << sig << " in trial " << t.index << ": " << viol.detail << "\n";
+    }
+    if (f.trials.empty() || f.trials.back() != t.index) f.trials.push_back(t.index);
+  }
+}
+
+void progress(const Campaign& c, long total) {
+  double hours = std::chrono::duration<double>(Clock::now() - c.t0).count() / 3600.0;
+  std::cout << "explore: " << c.done << "/" << (total > 0 ? std::to_string(total) : "?") << " trials, "
+            << static_cast<long>(hours > 0 ? c.done / hours : 0) << " trials/h, " << c.findings.size()
+            << " finding(s)\n"
+            << std::flush;
+}
+
+bool time_left(const Campaign& c, long next) {
+  if (proc::termination_signal()) return false;
+  if (c.o.minutes > 0)
+    return std::chrono::duration<double>(Clock::now() - c.t0).count() < c.o.minutes * 60.0;
+  return next < c.o.trials;
+}
+
+void explore_loop(Campaign& c) {
+  long batch = std::max(2, 2 * c.o.run.jobs), next = 0;
+  long total = c.o.minutes > 0 ? 0 : c.o.trials;
+  if (c.o.replay) next = static_cast<long>(*c.o.replay), total = next + 1, batch = 1;
+  while ((c.o.replay ? next < total : time_left(c, next))) {
+    std::vector<Trial> trials;
+    for (long k = 0; k < batch && (c.o.minutes > 0 || next < total); ++k) trials.push_back(c.gen->draw(next++));
+    auto verdicts = run_trials(c, trials, c.out + "/trials");
+    for (std::size_t k = 0; k < trials.size(); ++k)
+      if (verdicts[k]) ++c.done, note_findings(c, trials[k], *verdicts[k]);
+    progress(c, total);
+    if (proc::termination_signal()) break;
+  }
+}
+
+}  // namespace
+
+namespace {
+
+// A folder-safe, short name for a signature's scenarios.
+std::string slug(const std::string& sig) {
+  std::string s;
+  for (char ch : sig) s += (isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_') ? ch : '_';
+  return s.substr(0, 80);
+}
+
+// Thrown by the oracle once a termination signal arrived: minimization ends there.
+struct Interrupted {};
+
+// The oracle of a finding: the candidate rules, with the first trial's workload, run K times in
+// parallel; it holds when every run shows the finding's signature.
+Oracle reproduces(Campaign& c, const Finding& f, int& round) {
+  return [&c, &f, &round](const std::vector<json>& rules) {
+    std::vector<Trial> runs;
+    ++round;
+    for (int k = 0; k < c.o.repeats; ++k) {
+      Trial t = f.first;
+      t.rules = rules;
+      t.label = "explore/min/" + slug(f.signature) + "/c" + std::to_string(round) + "-r" + std::to_string(k + 1);
+      runs.push_back(t);
+    }
+    auto verdicts = run_trials(c, runs, c.out + "/minimize/" + slug(f.signature) + "/c" + std::to_string(round));
+    bool all = true;
+    for (auto& v : verdicts) {
+      if (!v || proc::termination_signal()) throw Interrupted{};  // not evidence either way
+      all = all && shows(*v, f.signature);
+    }
+    std::cout << "explore: minimize " << f.signature << " candidate " << round << " (" << rules.size()
+              << " rule(s)): " << (all ? "reproduces" : "does not") << "\n";
+    return all;
+  };
+}
+
+std::string rules_toml(const std::vector<json>& rules) {
+  std::string s;
+  for (auto& r : rules) {
+    s += "[[rule]]\n";
+    for (auto& [k, v] : r.items()) s += k + " = " + toml_value(v) + "\n";
+  }
+  return s;
+}
+
+void write_summary(const Campaign& c, const Finding& f, const Minimized& m, const std::string& dir) {
+  std::ostringstream md;
+  md << "# " << f.signature << "\n\n"
+     << "- invariant: " << f.violation.invariant << ": " << f.violation.detail << "\n"
+     << "- first seen: trial " << f.first.index << " (seed " << c.o.seed << ", workload " << f.first.workload << ")\n"
+     << "- trials that hit it (" << f.trials.size() << "):";
+  for (auto i : f.trials) md << " " << i;
+  md << "\n- minimized from " << f.first.rules.size() << " to " << m.rules.size() << " rule(s) in "
+     << m.oracle_calls << " candidate(s) x " << c.o.repeats << " run(s)\n\n"
+     << "## Minimized schedule\n\n```toml\n" << rules_toml(m.rules) << "```\n\n## Kernel log (first trial)\n\n```\n";
+  for (auto& l : f.fs_log) md << l << "\n";
+  md << "```\n\nRun it: `sh repro.sh` (vm-test on scenario.toml; it fails while the gap is there).\n";
+  base::write_file(dir + "/summary.md", md.str());
+}
+
+void write_finding(Campaign& c, const Finding& f, const Minimized& m) {
+  std::string dir = c.out + "/findings/" + slug(f.signature);
+  fs::create_directories(dir);
+  Trial t = f.first;
+  t.rules = m.rules;
+  t.label = "explore/" + slug(f.signature);
+  base::write_file(dir + "/scenario.toml", trial_scenario_toml(t, c.disk, c.map));
+  std::string repro = "#!/bin/sh\n# Reruns finding " + f.signature + " (fsfault explore, seed " +
+                      std::to_string(c.o.seed) + ", trial " + std::to_string(f.first.index) + ")\nexec " +
+                      proc::shell_quote(base::self_exe()) + " vm-test --kernel " + proc::shell_quote(c.o.run.kernel) +
+                      " --accel " + c.o.run.accel + " --scenarios \"$(dirname \"$0\")/scenario.toml\" --out \"${OUT:-$(mktemp -d /tmp/fsfault-finding.XXXXXX)}\" \"$@\"\n";
+  base::write_file(dir + "/repro.sh", repro);
+  fs::permissions(dir + "/repro.sh", fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec,
+                  fs::perm_options::add);
+  write_summary(c, f, m, dir);
+  std::cout << "explore: finding " << f.signature << ": " << m.rules.size() << " rule(s), " << f.trials.size()
+            << " trial(s), " << dir << "\n";
+}
+
+// Most-hit findings first: with a budget of minimizations, the common classes get it.
+std::vector<const Finding*> by_hits(const Campaign& c) {
+  std::vector<const Finding*> v;
+  for (auto& [sig, f] : c.findings) v.push_back(&f);
+  std::stable_sort(v.begin(), v.end(), [](auto* a, auto* b) { return a->trials.size() > b->trials.size(); });
+  return v;
+}
+
+void minimize_findings(Campaign& c) {
+  int budget = c.o.max_minimized;
+  for (const Finding* fp : by_hits(c)) {
+    const Finding& f = *fp;
+    Minimized m{f.first.rules, 0};
+    // A runner error or a timeout is not a filesystem's doing: written out as found, not minimized.
+    bool minimizable = f.violation.invariant != "runner-error" && f.violation.invariant != "timeout";
+    if (minimizable && budget > 0 && !proc::termination_signal()) {
+      --budget;
+      int round = 0;
+      try {
+        m = minimize(f.first.rules, reproduces(c, f, round), c.o.max_min_calls);
+      } catch (const Interrupted&) {
+        m = {f.first.rules, round};  // cut short: the rules as found
+      }
+    }
+    write_finding(c, f, m);
+  }
+}
+
+}  // namespace
+
+int run_campaign(CampaignOptions& o) {
+  proc::install_termination_handlers();
+  if (o.run.cache.empty()) o.run.cache = build_dir();
+  Campaign c{o, {}, {}, {}, {}, 0, Clock::now(), fs::absolute(o.out).string()};
+  try {
+    load_image(c);
+    TrialSpace space{c.map, o.targets, o.actions, o.workloads};
+    if (space.actions.empty()) space.actions = TrialSpace{}.actions;
+    c.gen.emplace(space, o.seed);
+  } catch (const std::exception& e) {
+    std::cerr << "fsfault explore: " << e.what() << "\n";
+    return 2;
+  }
+  std::cout << "explore: " << c.gen->targets().size() << " target(s) of " << c.map.image << ", seed " << o.seed
+            << ", out " << c.out << "\n";
+  c.t0 = Clock::now();
+  explore_loop(c);
+  double secs = std::chrono::duration<double>(Clock::now() - c.t0).count();
+  std::cout << "explore: " << c.done << " trial(s) in " << static_cast<long>(secs) << " s ("
+            << static_cast<long>(secs > 0 ? c.done * 3600 / secs : 0) << " trials/h), " << c.findings.size()
+            << " finding(s)\n";
+  minimize_findings(c);
+  if (int sig = proc::termination_signal()) return 128 + sig;
+  return c.findings.empty() ? 0 : 1;
+}
+
+}  // namespace fsfault::vm::explore

@@ -63,7 +63,7 @@ TEST(Shares, RootHostSharesTheHostRoot) {
   add_shares_to_plan(shares, plan);
   EXPECT_EQ(plan["host_root"], "/host");
   EXPECT_EQ(plan["shares"][1]["tag"], "hostroot");
-  EXPECT_NE(parse_error("name = \"s\"\nstep = [ { do = \"exec\", root = \"/\" } ]\n").find("s.toml:2:33: root must be"),
+  EXPECT_NE(parse_error("name = \"s\"\nstep = [ { do = \"exec\", root = \"/\" } ]\n").find("s.toml:2:32: root must be"),
             std::string::npos);
   EXPECT_NE(parse_error("name = \"s\"\nstep = [ { do = \"stat\", root = \"host\" } ]\n").find("exec and spawn"),
             std::string::npos);

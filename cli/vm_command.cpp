@@ -2,6 +2,7 @@
 
 #include "runner/repro/repro.h"
 #include "runner/repro/repro_report.h"
+#include "runner/scenario/shares.h"
 #include "runner/vm/catalogue_run.h"
 #include "runner/vm_config.h"
 #include "base/files.h"
@@ -24,6 +25,7 @@ struct VmTestOptions {
   bool list = false;
   std::string shard;
   std::vector<std::string> scenarios;
+  std::vector<std::string> shares;  // HOST[:GUEST]
 };
 
 struct ReproOptions {
@@ -74,6 +76,11 @@ void vm_test(VmTestOptions& o) {
     return;
   }
   if (sel.scenarios.empty() && sel.invalid.empty()) fail("vm-test", "no scenario selected");
+  try {
+    for (auto& a : o.shares) o.run.shares.push_back(parse_share_argument(a));
+  } catch (const std::exception& e) {
+    fail("vm-test", e.what());
+  }
   if (int rc = run_catalogue(o.run, sel.scenarios, sel.invalid)) throw CLI::RuntimeError(rc);
 }
 
@@ -86,6 +93,9 @@ void register_vm_test(CLI::App& app) {
   vt->add_option("--shard", o->shard, "run shard K of N (1-based), a stable partition");
   vt->add_option("--jobs,-j", o->run.jobs, "parallel VMs")->check(CLI::PositiveNumber);
   vt->add_option("--scenarios", o->scenarios, "scenario files or directories (default guest-tests/scenarios)");
+  vt->add_option("--share", o->shares,
+                 "share host directory HOST read-only into every guest at GUEST (default: the same path) over "
+                 "virtiofs (repeatable)");
   vt->callback([o] { vm_test(*o); });
 }
 

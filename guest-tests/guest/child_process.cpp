@@ -1,6 +1,7 @@
 #include "guest-tests/guest/child_process.h"
 
 #include "guest-tests/guest/channel.h"
+#include "guest-tests/guest/shares.h"
 
 #include <fcntl.h>
 #include <sys/wait.h>
@@ -41,10 +42,16 @@ void send_errno(int fd, int e) {
   if (fd >= 0) (void)!write(fd, &e, sizeof e);
 }
 
-// In the forked child: output to `output` (or raw onto the host channel), errno of a failed
-// chdir or exec to `exec_errno`.
-[[noreturn]] void exec_child(std::vector<std::string>& argv, const std::string& cwd, bool to_channel,
-                             const Pipe& output, const Pipe& exec_errno) {
+// In the forked child: into the host's root first with root = "host" (shares.h), output to
+// `output` (or raw onto the host channel), errno of a failed chroot, chdir or exec to `exec_errno`.
+[[noreturn]] void exec_child(std::vector<std::string>& argv, const std::string& cwd, bool host_root,
+                             bool to_channel, const Pipe& output, const Pipe& exec_errno) {
+  if (host_root) {
+    if (int e = enter_host_root()) {
+      send_errno(exec_errno.write, e);
+      _exit(127);
+    }
+  }
   if (!cwd.empty() && chdir(cwd.c_str()) < 0) {
     send_errno(exec_errno.write, errno);
     _exit(127);
@@ -90,7 +97,7 @@ StartedChild start_child(const nlohmann::json& spec, bool own_group) {
   c.pid = fork();
   if (c.pid == 0) {
     if (own_group) setpgid(0, 0);
-    exec_child(argv, cwd, to_channel, output, exec_errno);
+    exec_child(argv, cwd, spec.value("root", std::string()) == "host", to_channel, output, exec_errno);
   }
   if (c.pid > 0 && own_group) setpgid(c.pid, c.pid);  // both sides: no race with an early kill
   if (output.write >= 0) close(output.write);

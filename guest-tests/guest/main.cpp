@@ -28,6 +28,7 @@
 #include "guest-tests/guest/mounts.h"
 #include "guest-tests/guest/records.h"
 #include "guest-tests/guest/run_steps.h"
+#include "guest-tests/guest/shares.h"
 #include "guest-tests/guest/shipped_files.h"
 #include "guest-tests/guest/small_files.h"
 
@@ -82,6 +83,7 @@ json receive_scenario() {
 // Not const: a missing "disks" or "steps" reads as null (no disks, no steps).
 void run_scenario(json& sc) {
   load_disks(sc["disks"]);
+  mount_shares(sc);
   for (auto& f : sc.value("files", json::array())) put_shipped_file(f);
   RunState state;
   run_steps(sc["steps"], "", state);

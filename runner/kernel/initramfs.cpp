@@ -87,6 +87,11 @@ std::vector<Module> modules_to_load(const KernelInfo& k, const std::vector<std::
   std::vector<std::string> want = required_modules();
   for (auto& m : optional_modules())
     if (index.path_of(m)) want.push_back(m);
+  // Shares ([[share]], --share, root = "host"): Debian builds virtiofs (and fuse, which
+  // module_closure adds as its dependency) as modules. Loading them always keeps one initramfs
+  // per kernel; a kernel without them fails only the scenarios that share.
+  for (const char* m : {"virtiofs"})
+    if (index.path_of(m)) want.push_back(m);
   for (auto& m : extra_modules)
     if (index.path_of(m) || index.is_builtin(m)) want.push_back(m);
     else log << "initramfs: warning: module " << m << " is not available for " << k.release << "\n";

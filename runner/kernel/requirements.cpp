@@ -58,11 +58,27 @@ std::string fragment_text(const std::string& source_dir, bool fault_injection) {
   return text;
 }
 
+namespace {
+
+// What a scenario needs: its `requires`, and virtio-fs on FUSE when it shares host directories
+// ([[share]], exec root = "host"). The share options are not in guest-tests/config, which every
+// run needs (and which keys `fsfault kernel build`'s cache).
+std::vector<std::string> scenario_options(const Scenario& s) {
+  std::vector<std::string> need = s.config;
+  if (!s.shares.empty() || s.host_root)
+    for (const char* o : {"CONFIG_FUSE_FS", "CONFIG_VIRTIO_FS"})
+      if (std::find(need.begin(), need.end(), o) == need.end()) need.push_back(o);
+  return need;
+}
+
+}  // namespace
+
 std::optional<std::string> config_gate(const Scenario& s, const std::optional<KernelConfig>& config) {
-  if (s.config.empty()) return std::nullopt;
-  if (!config) return "kernel config unknown, needs " + join(s.config);
+  const std::vector<std::string> need = scenario_options(s);
+  if (need.empty()) return std::nullopt;
+  if (!config) return "kernel config unknown, needs " + join(need);
   std::vector<std::string> missing;
-  for (const auto& o : s.config)
+  for (const auto& o : need)
     if (!config->enabled(o)) missing.push_back(o);
   if (missing.empty()) return std::nullopt;
   return "kernel lacks " + join(missing);

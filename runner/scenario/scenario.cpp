@@ -1,6 +1,7 @@
 #include "runner/scenario/scenario.h"
 
 #include "runner/scenario/disk_source.h"
+#include "runner/scenario/shares.h"
 
 #include "base/base64.h"
 #include "base/files.h"
@@ -439,6 +440,8 @@ Scenario parse_scenario_text(const std::string& text, const std::string& file) {
   s.file = file;
   s.files = parse_files(t, file);
   s.disks = parse_disks(t, file);
+  s.shares = parse_shares(t, file);
+  s.host_root = parse_step_roots(t, file);
   check_rule_targets(t, s);
   json j = to_json(t);
   // A value of the wrong type (name = 1, mount = "x", disk = "0", ...) makes

@@ -51,6 +51,13 @@ struct FileSpec {
 // guest's parse and the channel transfer short under TCG.
 inline constexpr std::uintmax_t kMaxShippedBytes = 4u << 20;  // per scenario, all files
 
+// [[share]]: a host directory shared read-only into the guest over virtiofs (docs/vm-test.md,
+// "Host tools in the guest"); also `fsfault vm-test --share HOST[:GUEST]`.
+struct ShareSpec {
+  std::string host;   // absolute, an existing directory
+  std::string guest;  // absolute path in the guest (defaults to host)
+};
+
 struct Scenario {
   std::string name;
   std::string file;         // source path
@@ -65,6 +72,8 @@ struct Scenario {
   std::vector<json> rules;  // [[rule]] tables, each with optional "disk"
   std::vector<json> expects;
   std::vector<FileSpec> files;
+  std::vector<ShareSpec> shares;
+  bool host_root = false;  // some exec/spawn step has root = "host": the host's / is shared too
   std::optional<std::string> skip;  // skip = "reason" in the file
 };
 

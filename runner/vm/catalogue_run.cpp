@@ -167,6 +167,7 @@ void configure(const CatalogueOptions& o, RunConfig& base) {
       proc::shell_quote(base.nbd_server) + " --out \"${OUT:-$(mktemp -d /tmp/fsfault-repro.XXXXXX)}\"";
   for (auto& d : base.recipe_dirs)
     if (&d != &base.recipe_dirs.front()) base.repro_prefix += " --recipes " + proc::shell_quote(d);
+  for (auto& sh : o.shares) base.repro_prefix += " --share " + proc::shell_quote(sh.host + ":" + sh.guest);
 }
 
 // Names every result and settles skips and bad kernel gates; true for the scenarios to boot.
@@ -302,6 +303,7 @@ int run_catalogue(CatalogueOptions& o, const std::vector<Scenario>& scenarios, s
       std::string nbd = find_nbd_server(o);
       base = provision(o, scenarios, log);
       base.nbd_server = nbd;
+      base.shares = o.shares;
     } catch (const std::exception& e) {
       std::cerr << log.str() << "fsfault vm-test: " << e.what() << "\n";
       return 2;

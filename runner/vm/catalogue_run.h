@@ -24,6 +24,7 @@ struct CatalogueOptions {
   bool verbose = false;
   int jobs = 1;
   std::vector<std::string> recipe_dirs;  // --recipes: searched after images/recipes
+  std::vector<ShareSpec> shares;         // --share: host directories in every guest
 };
 
 // What a selection found: loadable scenarios, and files that did not load (each an error result

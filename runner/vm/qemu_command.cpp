@@ -29,10 +29,24 @@ std::string probe_verdict(bool ok, std::optional<int> exited, long long probe_ms
   return "KVM probe boot did not reach userspace within " + std::to_string(probe_s) + " s";
 }
 
+// vhost-user-fs maps guest memory into virtiofsd: it must be a shared memfd of all of -m, bound
+// to the one NUMA node (QEMU docs, docs/system/devices/vhost-user-fs.rst).
+void add_shares(std::vector<std::string>& a, int mem_mb, const std::vector<QemuShare>& shares) {
+  if (shares.empty()) return;
+  a.insert(a.end(), {"-object", "memory-backend-memfd,id=mem,size=" + std::to_string(mem_mb) + "M,share=on", "-numa",
+                     "node,memdev=mem"});
+  for (size_t i = 0; i < shares.size(); ++i) {
+    const std::string id = "vfs" + std::to_string(i);
+    a.insert(a.end(), {"-chardev", "socket,id=" + id + ",path=" + shares[i].socket, "-device",
+                       "vhost-user-fs-pci,chardev=" + id + ",tag=" + shares[i].tag});
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> qemu_argv(const RunConfig& c, const std::vector<std::string>& nbd_sockets,
-                                   const std::string& channel_socket, const std::string& console_log) {
+                                   const std::string& channel_socket, const std::string& console_log,
+                                   const std::vector<QemuShare>& shares) {
   std::vector<std::string> a = {c.qemu, "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
                                 "-machine", "q35", "-m", std::to_string(c.mem_mb), "-smp", "1"};
   if (c.accel == "kvm") {
@@ -56,6 +70,7 @@ std::vector<std::string> qemu_argv(const RunConfig& c, const std::vector<std::st
     a.insert(a.end(), {"-drive", "driver=nbd,server.type=unix,server.path=" + nbd_sockets[i] +
                                      ",if=virtio,werror=report,rerror=report,cache=none,id=d" + std::to_string(i)});
   }
+  add_shares(a, c.mem_mb, shares);
   return a;
 }
 

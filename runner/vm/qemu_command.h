@@ -8,9 +8,15 @@
 
 namespace fsfault::vm {
 
+// A virtiofs device: the tag the guest mounts, virtiofsd's socket.
+struct QemuShare {
+  std::string tag, socket;
+};
+
 // QEMU's command line for a scenario (exposed for tests and repro.sh).
 std::vector<std::string> qemu_argv(const RunConfig& c, const std::vector<std::string>& nbd_sockets,
-                                   const std::string& channel_socket, const std::string& console_log);
+                                   const std::string& channel_socket, const std::string& console_log,
+                                   const std::vector<QemuShare>& shares = {});
 
 // "kvm" when a short probe boot reaches userspace within probe_s, else "tcg".
 std::string probe_accel(const KernelInfo& k, const std::string& initramfs, const std::string& qemu, int probe_s,

@@ -90,6 +90,7 @@ Outcome ScenarioRun::run() {
     start_servers();
     connect_servers();
     runlog_ << "servers up after " << ms_since(t0_) << " ms\n";
+    start_shares();
     start_qemu();
     if (auto early = accept_channel()) return finish(*early);
     return conclude(pump_channel());
@@ -154,6 +155,43 @@ void ScenarioRun::connect_servers() {
   }
 }
 
+// ---- shares ----
+
+// One virtiofsd per share, each listening before QEMU starts (QEMU's vhost-user chardev does not
+// retry). They exit when QEMU disconnects; finish() stops any that did not.
+void ScenarioRun::start_shares() {
+  std::vector<Share> shares = scenario_shares(s_, c_.shares);
+  if (shares.empty()) return;
+  if (find_virtiofsd().empty())
+    throw std::runtime_error("the scenario shares host directories, but QEMU's virtiofsd is not installed "
+                             "(/usr/lib/qemu/virtiofsd, package qemu-system-common)");
+  add_shares_to_plan(shares, plan_);
+  for (size_t i = 0; i < shares.size(); ++i) {
+    const std::string d = std::to_string(i);
+    ShareDaemon sd{shares[i], tmp_ + "/vfs" + d + ".sock", {}};
+    const std::string mount_dir = tmp_ + "/share" + d;
+    fs::create_directory(mount_dir);
+    auto argv = virtiofsd_argv(sd.share, mount_dir, sd.sock);
+    commands_ << "# virtiofsd for " << sd.share.host << " on " << sd.share.guest << "\n" << proc::shell_command(argv) << "\n";
+    sd.proc = spawn_logged(argv, art_ + "/virtiofsd-" + d + ".log");
+    auto t = Clock::now();
+    while (!unix_socket_listening(sd.sock)) {
+      if (auto st = sd.proc.wait_for(milliseconds(20)))
+        throw std::runtime_error("virtiofsd for " + sd.share.host + " " + proc::describe_exit(*st) +
+                                 " before listening (see virtiofsd-" + d + ".log)");
+      if (termination_signal() || ms_since(t) > kServerMs)
+        throw std::runtime_error("virtiofsd for " + sd.share.host + " never listened (see virtiofsd-" + d + ".log)");
+    }
+    runlog_ << "virtiofsd " << sd.share.tag << " (" << sd.share.host << " -> " << sd.share.guest << ") up after "
+            << ms_since(t0_) << " ms\n";
+    shares_.push_back(std::move(sd));
+  }
+}
+
+void ScenarioRun::stop_shares() {
+  for (auto& sd : shares_) sd.proc.stop(milliseconds(1000));
+}
+
 // ---- QEMU and the channel ----
 
 void ScenarioRun::start_qemu() {
@@ -162,7 +200,9 @@ void ScenarioRun::start_qemu() {
   console_ = art_ + "/console.log";
   std::vector<std::string> nbd_socks;
   for (auto& sv : servers_) nbd_socks.push_back(sv.sock);
-  auto qa = qemu_argv(c_, nbd_socks, chsock, console_);
+  std::vector<QemuShare> vfs;
+  for (auto& sd : shares_) vfs.push_back({sd.share.tag, sd.sock});
+  auto qa = qemu_argv(c_, nbd_socks, chsock, console_, vfs);
   commands_ << "# qemu\n" << proc::shell_command(qa) << "\n";
   qemu_ = spawn_logged(qa, art_ + "/qemu.log");
   console_watch_.emplace(console_);
@@ -248,6 +288,10 @@ std::string ScenarioRun::take_record(const std::string& line, size_t n, std::ofs
     json reply = relay_phase(name);
     runlog_ << "phase " << name << " at " << ms_since(t0_) << " ms: " << reply.dump() << "\n";
     send_line(chan_, reply.dump());
+  } else if (type == "share" && !j.value("ok", false)) {
+    // Steps that need the share would fail obscurely (ENOENT): the run is broken, not the kernel.
+    return "the guest could not mount share " + j.value("tag", std::string()) + " on " +
+           j.value("guest", std::string()) + ": " + j.value("errno_name", std::string("?"));
   } else if (type == "done") {
     runlog_ << "guest done after " << ms_since(t0_) << " ms\n";
     trace_.completed = true;
@@ -288,6 +332,7 @@ Outcome ScenarioRun::conclude(std::string abort_reason) {
   if (trace_.completed) qemu_.wait_for(milliseconds(5000));
   qemu_.stop(milliseconds(trace_.completed ? 2000 : 0));
   runlog_ << "QEMU gone after " << ms_since(t0_) << " ms\n";
+  stop_shares();
   // Fault logs are complete only once the servers stopped.
   stop_servers();
   runlog_ << "servers stopped after " << ms_since(t0_) << " ms\n";
@@ -323,6 +368,7 @@ Outcome ScenarioRun::finish(Outcome out) {
   if (lsock_ >= 0) close(lsock_);
   chan_ = lsock_ = -1;
   qemu_.stop(milliseconds(2000));
+  stop_shares();
   stop_servers();
   read_fault_logs();
   if (out.verdict == Verdict::error && out.reasons.empty()) out.reasons.push_back("runner error");

@@ -1,6 +1,7 @@
 // One scenario in a VM, as a sequence of stages:
 //   start_servers  images, schedules, one fsfault-nbd per disk, their control sockets
-//   start_qemu     the guest channel's socket, then QEMU on the servers' sockets
+//   start_shares   one virtiofsd per share (docs/vm-test.md, "Host tools in the guest")
+//   start_qemu     the guest channel's socket, then QEMU on the servers' and virtiofsds' sockets
 //   accept_channel wait for QEMU to connect the channel
 //   pump_channel   the guest's records: hello -> plan, phase -> relay_phase, done
 //   conclude       stop QEMU and the servers in order, read the fault logs, judge
@@ -13,6 +14,7 @@
 #include "runner/vm/elapsed.h"
 #include "runner/vm/line_reader.h"
 #include "runner/vm/run_dir.h"
+#include "runner/vm/virtiofs_share.h"
 #include "runner/vm/vm.h"
 #include "process/process.h"
 
@@ -44,6 +46,8 @@ class ScenarioRun {
   void start_servers();
   void start_server(size_t i, const ImageRef& img);
   void connect_servers();
+  void start_shares();
+  void stop_shares();
   void start_qemu();
   std::optional<Outcome> accept_channel();
   std::string pump_channel();
@@ -70,6 +74,12 @@ class ScenarioRun {
   std::string tmp_, art_;  // the run's sockets; its artifacts (tmp_ unless out_dir is set)
   json plan_;
   std::vector<Server> servers_;
+  struct ShareDaemon {
+    Share share;
+    std::string sock;
+    proc::Child proc;
+  };
+  std::vector<ShareDaemon> shares_;
   proc::Child qemu_;
   std::string console_;
   std::optional<ConsoleWatch> console_watch_;

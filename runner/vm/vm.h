@@ -24,6 +24,7 @@ struct RunConfig {
   int mem_mb = 512;
   bool verbose = false;
   std::string repro_prefix;        // command line that reruns just this scenario
+  std::vector<ShareSpec> shares;   // --share: shared into every scenario's guest
 };
 
 Outcome run_scenario(const Scenario& s, const RunConfig& c, std::mutex& log_mutex);

@@ -44,6 +44,10 @@ TEST(KernelRequirements, ScenarioConfigGate) {
   EXPECT_EQ(config_gate(s, fi), std::nullopt);
   EXPECT_EQ(config_gate(s, std::nullopt), "kernel config unknown, needs CONFIG_FAILSLAB, CONFIG_FAULT_INJECTION");
   EXPECT_EQ(config_gate(scenario("name = \"plain\"\n"), std::nullopt), std::nullopt);
+  // A scenario with a host share needs virtio-fs on FUSE, without saying so.
+  Scenario shared = scenario("name = \"share\"\nstep = [ { do = \"exec\", root = \"host\", argv = [\"/bin/true\"] } ]\n");
+  EXPECT_EQ(config_gate(shared, debian), "kernel lacks CONFIG_FUSE_FS, CONFIG_VIRTIO_FS");
+  EXPECT_EQ(config_gate(shared, KernelConfig::parse("CONFIG_FUSE_FS=m\nCONFIG_VIRTIO_FS=m\n", "c")), std::nullopt);
   EXPECT_THROW(scenario("name = \"x\"\nrequires = [\"FAILSLAB\"]\n"), std::runtime_error);
   EXPECT_THROW(scenario("name = \"x\"\nconfig = [\"CONFIG_FAILSLAB\"]\n"), std::runtime_error);  // the old name
   EXPECT_THROW(scenario("name = \"x\"\nconfig = \"CONFIG_FAILSLAB\"\n"), std::runtime_error);

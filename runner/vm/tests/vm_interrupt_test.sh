@@ -8,6 +8,7 @@ source "$(dirname "$0")/vm_no_orphans.sh"
 rm -rf "$out"
 mkdir -p "$out"
 "$fsfault" vm-test --kernel bookworm --accel tcg "${vm_cache_args[@]}" --scenarios "$scenarios" --filter runner/hang \
+  --share "$scenarios/files:/opt/shared" \
   --timeout 300 --out "$out" --junit "$out/results.xml" >"$out.stdout" 2>&1 &
 runner=$!
 # Wait (bounded) until the guest is up and blocked in its sleep: QEMU and the server both run.
@@ -24,5 +25,7 @@ expected=$((128 + $(kill -l "$sig")))
 grep -q '^INTERRUPTED *runner/hang' "$out.stdout" || { echo "FAIL: no INTERRUPTED line"; exit 1; }
 grep -q '"verdict": "interrupted"' "$out/runner/hang/result.json" || { echo "FAIL: result.json"; exit 1; }
 grep -q 'type="interrupted"' "$out/results.xml" || { echo "FAIL: JUnit"; exit 1; }
+# The share's virtiofsd ran (and assert_no_orphans finds none left).
+grep -q virtiofsd "$out/runner/hang/commands.txt" || { echo "FAIL: no virtiofsd started"; exit 1; }
 assert_no_orphans "$out"
 echo "PASS"

@@ -25,7 +25,7 @@ run_pid() {
   pgrep -f -- "^[^ ]*$1 .*$2" | head -1
 }
 
-# Every QEMU and fsfault-nbd of a run names a file under OUT_DIR (console log, fault log) or under
+# Every QEMU, fsfault-nbd and virtiofsd of a run names a file under OUT_DIR (console log, fault log) or under
 # the run's /tmp/fsfault-vm.* directory (sockets), which commands.txt records.
 assert_no_orphans() {
   local out=$1 tmpdirs
@@ -34,7 +34,7 @@ assert_no_orphans() {
   for d in $tmpdirs; do pattern="$pattern|$d"; done
   local left
   # Only our binaries count: this script's own command line names OUT_DIR too.
-  left=$(pgrep -af -- "^[^ ]*(qemu-system-x86_64|fsfault-nbd|qemu-nbd|/fsfault) .*($pattern)" || true)
+  left=$(pgrep -af -- "^[^ ]*(qemu-system-x86_64|fsfault-nbd|qemu-nbd|virtiofsd|unshare|/fsfault) .*($pattern)" || true)
   if [[ -n "$left" ]]; then
     echo "FAIL: processes left behind:"; echo "$left"; return 1
   fi

@@ -8,6 +8,7 @@ source "$(dirname "$0")/vm_no_orphans.sh"
 rm -rf "$out"
 set +e
 "$fsfault" vm-test --kernel bookworm --accel tcg "${vm_cache_args[@]}" --scenarios "$scenarios" --filter runner/hang \
+  --share "$scenarios/files:/opt/shared" \
   --timeout 25 --out "$out" --ktap "$out/results.ktap" >"$out.stdout" 2>&1
 rc=$?
 set -e
@@ -19,5 +20,7 @@ grep -q 'not ok 1 runner/hang # TIMEOUT' "$out/results.ktap" || { echo "FAIL: KT
 # The guest got far enough to announce its phase: the timeout hit a running guest, not a boot failure.
 grep -q 'phase hanging' "$out/runner/hang/runner.log" || { echo "FAIL: guest never announced its phase"; exit 1; }
 grep -q 'Linux version' "$out/runner/hang/console.log" || { echo "FAIL: console log not kept"; exit 1; }
+# The share's virtiofsd ran (and assert_no_orphans finds none left).
+grep -q virtiofsd "$out/runner/hang/commands.txt" || { echo "FAIL: no virtiofsd started"; exit 1; }
 assert_no_orphans "$out"
 echo "PASS"

@@ -1,6 +1,7 @@
 #include "runner/judge/judge.h"
 
 #include "base/errno_names.h"
+#include "runner/judge/program_checks.h"
 
 #include <cerrno>
 #include <fstream>
@@ -414,6 +415,7 @@ void judge_steps(const json& steps, const std::string& prefix, const Trace& t, O
     bool must_work = d == "watch" || d == "mount" || d == "spawn" || d == "stop" || d == "wait";
     if (must_work && !rec->value("ok", true) && !s.contains("errno"))
       o.reasons.push_back(what + ": failed with " + rec->value("errno_name", std::string("?")));
+    if (d == "exec" || d == "wait" || d == "stop") judge_program_step(s, *rec, what, o);
   }
 }
 
@@ -484,6 +486,7 @@ Outcome judge(const Scenario& s, const Trace& t) {
     return o;
   }
   o.verdict = o.reasons.empty() ? Verdict::pass : Verdict::fail;
+  apply_third_party_skip(o);
   return o;
 }
 

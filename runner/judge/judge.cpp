@@ -2,6 +2,7 @@
 #include "runner/judge/health_expectations.h"
 
 #include "base/errno_names.h"
+#include "runner/judge/program_checks.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -474,6 +475,7 @@ void judge_steps(const json& steps, const std::string& prefix, const Trace& t, O
     bool must_work = d == "watch" || d == "mount" || d == "spawn" || d == "stop" || d == "wait";
     if (must_work && !rec->value("ok", true) && !s.contains("errno"))
       o.reasons.push_back(what + ": failed with " + rec->value("errno_name", std::string("?")));
+    if (d == "exec" || d == "wait" || d == "stop") judge_program_step(s, *rec, what, o);
   }
 }
 
@@ -592,6 +594,7 @@ Outcome judge(const Scenario& s, const Trace& t) {
     o.reasons.push_back(std::string("judge: ") + e.what());
     return o;
   }
+  apply_third_party_skip(o);
   return o;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "faults/target_map.h"
+#include "runner/judge/third_party_results.h"
 #include "runner/scenario/scenario.h"
 
 #include <optional>
@@ -23,6 +24,7 @@ struct Outcome {
   std::vector<std::string> reasons;  // failures ("expected X, saw Y") or skip/error reason
   std::vector<std::string> notes;    // informative: events seen, counts, "latency: ..."
   std::vector<std::string> gaps;     // known gaps the kernel showed: "WHAT (FUNCTION)"
+  std::vector<ThirdPartyResult> subtests;  // results of steps with `format` (nested in reports)
   double seconds = 0;
 };
 

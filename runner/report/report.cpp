@@ -24,6 +24,23 @@ std::string join(const std::vector<std::string>& v, const std::string& sep) {
   for (auto& x : v) o += (o.empty() ? "" : sep) + x;
   return o;
 }
+
+// A scenario's third-party results as a nested KTAP test (ktap.rst: a subtest's lines are
+// indented four spaces and precede its parent's result line).
+void ktap_subtests(std::ostream& os, const std::vector<ThirdPartyResult>& results, const std::string& indent) {
+  os << indent << "KTAP version 1\n" << indent << "1.." << results.size() << "\n";
+  int i = 0;
+  for (const auto& r : results) {
+    ++i;
+    if (!r.subtests.empty()) ktap_subtests(os, r.subtests, indent + "    ");
+    bool ok = r.status != ResultStatus::fail && r.status != ResultStatus::todo;
+    if (r.status == ResultStatus::fail && !r.reason.empty()) os << indent << "# " << ktap_name(r.reason) << "\n";
+    os << indent << (ok ? "ok " : "not ok ") << i << " " << ktap_name(r.name);
+    if (r.status == ResultStatus::skip) os << " # SKIP " << ktap_name(r.reason);
+    else if (r.status == ResultStatus::todo) os << " # TODO " << ktap_name(r.reason);
+    os << "\n";
+  }
+}
 }  // namespace
 
 std::string ktap(const std::vector<Result>& results) {
@@ -35,6 +52,7 @@ std::string ktap(const std::vector<Result>& results) {
     for (auto& reason : r.outcome.reasons) os << "# " << ktap_name(r.name) << ": " << reason << "\n";
     for (auto& note : r.outcome.notes)
       if (note.rfind("latency: ", 0) == 0) os << "# " << ktap_name(r.name) << ": " << note << "\n";
+    if (!r.outcome.subtests.empty()) ktap_subtests(os, r.outcome.subtests, "    ");
     const Verdict v = r.outcome.verdict;
     os << (verdict_fails(v) ? "not ok " : "ok ") << i << " " << ktap_name(r.name);
     if (v == Verdict::xfail)  // kselftest's convention: an expected failure passes
@@ -69,8 +87,39 @@ std::string xml_escape(const std::string& s) {
   return o;
 }
 
+namespace {
+
+void count_subtests(const std::vector<ThirdPartyResult>& results, int& tests, int& fail, int& skip) {
+  for (const auto& r : results) {
+    ++tests;
+    if (r.status == ResultStatus::fail) ++fail;
+    if (r.status == ResultStatus::skip) ++skip;
+    count_subtests(r.subtests, tests, fail, skip);
+  }
+}
+
+// Each third-party result is a testcase of its own, named SCENARIO/RESULT[/SUBRESULT].
+void junit_subtests(std::ostream& os, const Result& scenario, const std::vector<ThirdPartyResult>& results,
+                    const std::string& prefix) {
+  for (const auto& r : results) {
+    std::string name = prefix + "/" + r.name;
+    os << "    <testcase classname=\"" << xml_escape(scenario.name) << "\" name=\"" << xml_escape(name)
+       << "\" file=\"" << xml_escape(scenario.file) << "\"";
+    if (r.status == ResultStatus::fail)
+      os << ">\n      <failure message=\"" << xml_escape(r.reason) << "\"/>\n    </testcase>\n";
+    else if (r.status == ResultStatus::skip)
+      os << ">\n      <skipped message=\"" << xml_escape(r.reason) << "\"/>\n    </testcase>\n";
+    else
+      os << "/>\n";
+    junit_subtests(os, scenario, r.subtests, name);
+  }
+}
+
+}  // namespace
+
 std::string junit(const std::vector<Result>& results, const std::string& suite) {
   int fail = 0, err = 0, skip = 0;
+  int tests = static_cast<int>(results.size());
   double total = 0;
   for (auto& r : results) {
     total += r.outcome.seconds;
@@ -79,14 +128,16 @@ std::string junit(const std::vector<Result>& results, const std::string& suite) 
         r.outcome.verdict == Verdict::interrupted)
       ++err;
     if (r.outcome.verdict == Verdict::skip || r.outcome.verdict == Verdict::xfail) ++skip;
+    count_subtests(r.outcome.subtests, tests, fail, skip);
   }
   std::ostringstream os;
   char tbuf[32];
   snprintf(tbuf, sizeof tbuf, "%.3f", total);
   os << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite name=\"" << xml_escape(suite)
-     << "\" tests=\"" << results.size() << "\" failures=\"" << fail << "\" errors=\"" << err << "\" skipped=\""
+     << "\" tests=\"" << tests << "\" failures=\"" << fail << "\" errors=\"" << err << "\" skipped=\""
      << skip << "\" time=\"" << tbuf << "\">\n";
   for (auto& r : results) {
+    junit_subtests(os, r, r.outcome.subtests, r.name);
     std::string cls = r.name.substr(0, r.name.find('/'));
     snprintf(tbuf, sizeof tbuf, "%.3f", r.outcome.seconds);
     os << "    <testcase classname=\"" << xml_escape(cls) << "\" name=\"" << xml_escape(r.name) << "\" file=\""

@@ -386,6 +386,47 @@ std::vector<DiskSpec> parse_disks(const toml::table& t, const std::string& file)
   return disks;
 }
 
+// exit, contains, matches, format: the checks of a program step's end and output (judged in
+// runner/judge/program_checks.cpp). Wrong ones are named FILE:line:col here, not at judge time.
+void check_program_value(const std::string& key, const toml::node& v, const std::string& file) {
+  if (key == "exit") {
+    auto n = v.value<std::int64_t>();
+    if (!v.is_integer() || *n < 0 || *n > 255) throw error_at(file, v, "exit must be an integer from 0 to 255");
+  } else if (key == "contains") {
+    bool ok = v.is_string();
+    if (const toml::array* a = v.as_array()) ok = !a->empty() && a->is_homogeneous(toml::node_type::string);
+    if (!ok) throw error_at(file, v, "contains must be a string or a list of strings");
+  } else if (key == "matches") {
+    if (!v.is_string()) throw error_at(file, v, "matches must be a regular expression (a string)");
+    try {
+      std::regex re(*v.value<std::string>(), std::regex::ECMAScript);
+    } catch (const std::regex_error& e) {
+      throw error_at(file, v, std::string("matches: not a regular expression (ECMAScript): ") + e.what());
+    }
+  } else if (key == "format") {
+    auto f = v.value<std::string>();
+    if (!f || (*f != "ltp" && *f != "tap" && *f != "ktap"))
+      throw error_at(file, v, "format must be \"ltp\", \"tap\" or \"ktap\"");
+  }
+}
+
+void check_program_steps(const toml::array& steps, const std::string& file) {
+  for (auto&& e : steps) {
+    const toml::table* st = e.as_table();
+    if (!st) continue;  // parse_body says so
+    std::string d = (*st)["do"].value<std::string>().value_or("");
+    if (const toml::array* inner = (*st)["steps"].as_array()) check_program_steps(*inner, file);
+    for (const char* key : {"exit", "contains", "matches", "format"}) {
+      const toml::node* v = st->get(key);
+      if (!v) continue;
+      bool program = d == "exec" || d == "wait" || d == "stop";
+      if (!program)
+        throw error_at(file, *v, std::string(key) + " belongs to exec, wait and stop steps, not " + d);
+      check_program_value(key, *v, file);
+    }
+  }
+}
+
 // A `target` names a region of the disk's map: a raw image without map = "..." and a blank disk
 // have none, so their rules must name sectors.
 void check_rule_targets(const toml::table& t, const Scenario& s) {
@@ -443,6 +484,7 @@ Scenario parse_scenario_text(const std::string& text, const std::string& file) {
   s.shares = parse_shares(t, file);
   s.host_root = parse_step_roots(t, file);
   check_rule_targets(t, s);
+  if (const toml::array* steps = t["step"].as_array()) check_program_steps(*steps, file);
   json j = to_json(t);
   // A value of the wrong type (name = 1, mount = "x", disk = "0", ...) makes
   // nlohmann throw type_error: report it like every other mistake, with the

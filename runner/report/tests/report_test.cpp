@@ -94,6 +94,20 @@ std::vector<Result> gap_sample() {
   r[1].outcome.reasons = {"known gap no longer present: update the catalogue (no ESHUTDOWN)"};
   return r;
 }
+
+Result with_subtests() {
+  Result r;
+  r.name = "ltp/fanotify22";
+  r.file = "ltp/fanotify22.toml";
+  r.outcome.verdict = Verdict::fail;
+  r.outcome.reasons = {"step 2 (exec): /opt/ltp/fanotify22: tst_test.c:1134: TBROK: mount failed"};
+  ThirdPartyResult suite{"ext4_inode_test", ResultStatus::fail, "", {}};
+  suite.subtests.push_back({"decoding", ResultStatus::pass, "", {}});
+  suite.subtests.push_back({"bad#case", ResultStatus::fail, "EXPECTATION FAILED", {}});
+  r.outcome.subtests = {{"fanotify22.c:200", ResultStatus::pass, "TPASS: got FS_ERROR", {}},
+                        {"fanotify22.c:90", ResultStatus::skip, "TCONF: no xfs", {}}, suite};
+  return r;
+}
 }  // namespace
 
 TEST(Ktap, KnownGapIsXfailAndFixedFails) {
@@ -117,4 +131,34 @@ TEST(Junit, KnownGapIsSkippedAndFixedIsAFailure) {
       << j;
   EXPECT_NE(j.find("<failure message=\"known gap no longer present: update the catalogue (no ESHUTDOWN)\">"),
             std::string::npos);
+}
+
+TEST(Ktap, ThirdPartyResultsAreNestedSubtests) {
+  std::string k = ktap({with_subtests()});
+  EXPECT_EQ(k,
+            "KTAP version 1\n1..1\n"
+            "# ltp/fanotify22: step 2 (exec): /opt/ltp/fanotify22: tst_test.c:1134: TBROK: mount failed\n"
+            "    KTAP version 1\n    1..3\n"
+            "    ok 1 fanotify22.c:200\n"
+            "    ok 2 fanotify22.c:90 # SKIP TCONF: no xfs\n"
+            "        KTAP version 1\n        1..2\n"
+            "        ok 1 decoding\n"
+            "        # EXPECTATION FAILED\n"
+            "        not ok 2 bad_case\n"
+            "    not ok 3 ext4_inode_test\n"
+            "not ok 1 ltp/fanotify22\n");
+}
+
+TEST(Junit, ThirdPartyResultsAreTestcases) {
+  std::string j = junit({with_subtests()});
+  EXPECT_NE(j.find("tests=\"6\" failures=\"3\" errors=\"0\" skipped=\"1\""), std::string::npos) << j;
+  EXPECT_NE(j.find("<testcase classname=\"ltp/fanotify22\" name=\"ltp/fanotify22/fanotify22.c:200\" "
+                   "file=\"ltp/fanotify22.toml\"/>"),
+            std::string::npos) << j;
+  EXPECT_NE(j.find("name=\"ltp/fanotify22/fanotify22.c:90\" file=\"ltp/fanotify22.toml\">\n      <skipped "
+                   "message=\"TCONF: no xfs\"/>"),
+            std::string::npos) << j;
+  EXPECT_NE(j.find("name=\"ltp/fanotify22/ext4_inode_test/bad#case\" file=\"ltp/fanotify22.toml\">\n      "
+                   "<failure message=\"EXPECTATION FAILED\"/>"),
+            std::string::npos) << j;
 }

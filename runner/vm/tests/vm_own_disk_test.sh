@@ -22,7 +22,7 @@ step = [
   { do = "stat", path = "/data/f1", errno = "OK" },
   { do = "write", path = "/new", disk = 1, bytes = 65536, fsync = true, errno = "OK" },
   { do = "stat", path = "/new", disk = 1, errno = "OK" },
-  { do = "exec", label = "blank-sector0", sh = "dd if=/dev/vdc of=/dev/null bs=4096 count=1", errno = "OK" },
+  { do = "exec", label = "blank-sector0", sh = "dd if=/dev/vdc of=/dev/null bs=4096 count=1", errno = "OK", exit = 1 },
   { do = "exec", label = "blank-zeros", sh = "dd if=/dev/vdc bs=4096 skip=1 count=1 2>/dev/null | tr -d '\\000' | wc -c", errno = "OK" },
 ]
 

@@ -181,7 +181,10 @@ BuiltKernel build_kernel(const KernelBuildRequest& req, std::ostream& log) {
   const std::string built = root + "/kernels/built";
   b.dir = built + "/" + b.name + "-" + b.key;
   fs::create_directories(built);
-  DirLock lock(built);
+  // One lock per key, not per cache: a build holds its lock for its whole make (30 minutes), and
+  // a lookup or build of another kernel must not wait for it (seen: CI's fi-sid lookup stuck
+  // behind a fi-trixie build on the same machine).
+  DirLock lock(root + "/kernels/locks/" + b.key);
   if (!req.rebuild && base::exists(b.dir + "/build.json")) {
     b.cached = true;
     point_link(built + "/" + b.name, b.dir);

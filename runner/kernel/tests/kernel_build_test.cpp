@@ -2,12 +2,16 @@
 
 #include "base/files.h"
 #include "runner/kernel/kernel.h"
+#include "runner/kernel/run_tool.h"
 #include "runner/vm_config.h"
 #include "runner/test_temp_dir.h"
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdlib>
+#include <future>
+#include <optional>
 #include <functional>
 #include <filesystem>
 #include <sstream>
@@ -91,6 +95,30 @@ TEST(KernelBuild, AFailedBuildNamesItsLogAndLeavesNothing) {
     }
   EXPECT_TRUE(fs::is_empty(d.dir / "cache/kernels/obj"));
   EXPECT_EQ(built_kernel_path(req.cache_root, "fi-broken"), "");
+}
+
+// Another kernel's build in progress holds its own key's lock (before: the whole cache
+// directory's) for its whole make; this build must not wait for it. The broken tree fails at
+// configure, so an unblocked build returns at once.
+TEST(KernelBuild, AnotherBuildInProgressDoesNotBlock) {
+  fsfault::vm::testing::TempDir d;
+  d.put("broken/arch/x86/Kconfig", "");
+  d.put("broken/Makefile", "x86_64_defconfig:\n\t@exit 3\n");
+  KernelBuildRequest req;
+  req.cache_root = (d.dir / "cache").string();
+  req.fragments_dir = FSFAULT_SOURCE_DIR;
+  req.source = (d.dir / "broken").string();
+  std::optional<DirLock> other_key(std::in_place, (d.dir / "cache/kernels/locks/0123456789abcdef").string());
+  std::optional<DirLock> whole_cache(std::in_place, (d.dir / "cache/kernels/built").string());
+  auto build = std::async(std::launch::async, [&] {
+    std::ostringstream log;
+    return message_of([&] { build_kernel(req, log); });
+  });
+  const bool returned = build.wait_for(std::chrono::seconds(60)) == std::future_status::ready;
+  other_key.reset();
+  whole_cache.reset();
+  EXPECT_TRUE(returned) << "the build waited for another build's lock";
+  EXPECT_NE(build.get().find("failed"), std::string::npos);
 }
 
 // What `fsfault kernel build` leaves (cache/kernels/built/NAME -> NAME-KEY with the image and its

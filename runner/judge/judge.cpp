@@ -366,6 +366,17 @@ namespace {
 //   require_errors = false              # optional: a counter that did not move passes (0 = 0)
 // Passes when Σ error_count == counted, or when fewer were reported and at
 // least one loss is visible. Notes always carry the numbers.
+// An event queued after the `after` counter was read reports an error that counter cannot hold
+// (ext4lazyinit's block-bitmap prefetch fails on its own schedule, seen on 6.1 in CI): it is left
+// out of the sums, with a note. Events without `arrived_ms` (older traces) all count.
+bool arrived_after(const json& event, std::optional<long long> read_at, Outcome& o) {
+  if (!read_at || !event.contains("arrived_ms") || !event["arrived_ms"].is_number_integer()) return false;
+  if (event["arrived_ms"].get<long long>() <= *read_at) return false;
+  o.notes.push_back("accounting: left out, queued after the counter was read (at " + std::to_string(*read_at) +
+                    " ms): " + event_summary(event) + " arrived " + event["arrived_ms"].dump() + " ms");
+  return true;
+}
+
 void judge_accounting(const json& ex, const Trace& t, Outcome& o) {
   if (ex.contains("fs") && ex["fs"].is_string()) {
     auto d = static_cast<std::size_t>(ex.value("disk", 0));
@@ -388,8 +399,10 @@ void judge_accounting(const json& ex, const Trace& t, Outcome& o) {
   n.before = *before;
   n.after = *after;
   n.counted = n.after - n.before;
+  const auto read_at = step_number(t, al, "end_ms");
   for (auto& r : t.records) {
     if (r.value("type", std::string()) != "event") continue;
+    if (arrived_after(r, read_at, o)) continue;
     if (has_mask(r, "Q_OVERFLOW")) ++n.overflows;
     if (!has_mask(r, "FS_ERROR")) continue;
     if (ex.contains("disk") && r.contains("disk") && r["disk"] != ex["disk"]) continue;

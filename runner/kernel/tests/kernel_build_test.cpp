@@ -41,6 +41,17 @@ std::string message_of(const std::function<void()>& f) {
   return "(no exception)";
 }
 
+// A build of d/broken, a tree whose configuration step fails (real make), cached in d/cache.
+KernelBuildRequest broken_tree_build(fsfault::vm::testing::TempDir& d) {
+  d.put("broken/arch/x86/Kconfig", "");
+  d.put("broken/Makefile", "x86_64_defconfig:\n\t@echo 'this tree does not configure' >&2; exit 3\n");
+  KernelBuildRequest req;
+  req.cache_root = (d.dir / "cache").string();
+  req.fragments_dir = FSFAULT_SOURCE_DIR;
+  req.source = (d.dir / "broken").string();
+  return req;
+}
+
 }  // namespace
 
 TEST(KernelBuild, NamesAndTheMachineCache) {
@@ -75,12 +86,7 @@ TEST(KernelBuild, BadSourcesAreNamed) {
 // holds make's output, and the cache holds no build, no link and no objects.
 TEST(KernelBuild, AFailedBuildNamesItsLogAndLeavesNothing) {
   fsfault::vm::testing::TempDir d;
-  d.put("broken/arch/x86/Kconfig", "");
-  d.put("broken/Makefile", "x86_64_defconfig:\n\t@echo 'this tree does not configure' >&2; exit 3\n");
-  KernelBuildRequest req;
-  req.cache_root = (d.dir / "cache").string();
-  req.fragments_dir = FSFAULT_SOURCE_DIR;
-  req.source = (d.dir / "broken").string();
+  KernelBuildRequest req = broken_tree_build(d);
   req.fault_injection = true;
   std::ostringstream log;
   std::string why = message_of([&] { build_kernel(req, log); });
@@ -102,12 +108,7 @@ TEST(KernelBuild, AFailedBuildNamesItsLogAndLeavesNothing) {
 // configure, so an unblocked build returns at once.
 TEST(KernelBuild, AnotherBuildInProgressDoesNotBlock) {
   fsfault::vm::testing::TempDir d;
-  d.put("broken/arch/x86/Kconfig", "");
-  d.put("broken/Makefile", "x86_64_defconfig:\n\t@exit 3\n");
-  KernelBuildRequest req;
-  req.cache_root = (d.dir / "cache").string();
-  req.fragments_dir = FSFAULT_SOURCE_DIR;
-  req.source = (d.dir / "broken").string();
+  KernelBuildRequest req = broken_tree_build(d);
   std::optional<DirLock> other_key(std::in_place, (d.dir / "cache/kernels/locks/0123456789abcdef").string());
   std::optional<DirLock> whole_cache(std::in_place, (d.dir / "cache/kernels/built").string());
   auto build = std::async(std::launch::async, [&] {

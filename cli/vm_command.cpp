@@ -49,6 +49,7 @@ void add_common(CLI::App* c, CatalogueOptions& o) {
   c->add_option("--cache", o.cache, "cache directory for kernels and images (default: the build directory)");
   c->add_option("--mem", o.mem_mb, "guest memory in MiB");
   c->add_flag("-v,--verbose", o.verbose);
+  c->add_flag("--cold", o.cold, "boot every scenario's guest instead of restoring the saved one");
   c->add_option("--recipes", o.recipe_dirs,
                 "a folder of image recipes (NAME.toml), searched for recipe names after images/recipes (repeatable)")
       ->check(CLI::ExistingDirectory);

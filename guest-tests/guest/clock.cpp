@@ -16,4 +16,9 @@ const long long g_start_ms = now_ms();
 
 long long ms_since_start() { return now_ms() - g_start_ms; }
 
+void set_realtime_ms(long long ms) {
+  timespec ts{static_cast<time_t>(ms / 1000), static_cast<long>(ms % 1000) * 1000000};
+  clock_settime(CLOCK_REALTIME, &ts);
+}
+
 }  // namespace fsfault::guest

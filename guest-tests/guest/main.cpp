@@ -9,6 +9,8 @@
 //   3. receive the scenario as one JSON line (disks, steps), execute the
 //      steps (step_table.cpp), and stream one JSON record per fact back to the host;
 //   4. drain /dev/kmsg into records, send {"type":"done"}, power off.
+// A guest restored from a saved state (runner/vm/saved_guest.h) was saved in step 3, waiting for
+// its scenario; the scenario then says "attach" and the disks are hot-plugged (disk_attach.h).
 //
 // Why virtio-serial rather than the kernel command line or a file baked into
 // the initramfs: phases need a two-way channel anyway (the guest blocks until
@@ -20,6 +22,7 @@
 #include "guest-tests/guest/channel.h"
 #include "guest-tests/guest/clock.h"
 #include "guest-tests/guest/console.h"
+#include "guest-tests/guest/disk_attach.h"
 #include "guest-tests/guest/disks.h"
 #include "guest-tests/guest/fanotify_groups.h"
 #include "guest-tests/guest/fanotify_reading.h"
@@ -82,6 +85,16 @@ json receive_scenario() {
 
 // Not const: a missing "disks" or "steps" reads as null (no disks, no steps).
 void run_scenario(json& sc) {
+  if (sc.contains("realtime_ms") && sc["realtime_ms"].is_number_integer()) set_realtime_ms(sc["realtime_ms"]);
+  if (sc.value("attach", false)) {
+    // A restored guest: its disks come now, one at a time, or the run cannot go on.
+    if (std::string why = attach_disks(sc["disks"]); !why.empty()) {
+      record(json{{"type", "attach-failed"}, {"error", why}});
+      drain_kmsg();
+      record(json{{"type", "done"}});
+      return;
+    }
+  }
   load_disks(sc["disks"]);
   mount_shares(sc);
   for (auto& f : sc.value("files", json::array())) put_shipped_file(f);

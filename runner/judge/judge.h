@@ -26,6 +26,7 @@ struct Outcome {
   std::vector<std::string> gaps;     // known gaps the kernel showed: "WHAT (FUNCTION)"
   std::vector<ThirdPartyResult> subtests;  // results of steps with `format` (nested in reports)
   double seconds = 0;
+  std::string boot;  // "restored" or "cold" once a VM ran (runner/vm), "" when none did
 };
 
 struct Trace {

@@ -4,6 +4,7 @@
 #include "runner/kernel/kernel.h"
 #include "runner/kernel/requirements.h"
 #include "runner/vm/qemu_command.h"
+#include "runner/vm/saved_guest.h"
 #include "runner/vm/vm.h"
 #include "runner/vm_config.h"
 #include "base/files.h"
@@ -170,6 +171,28 @@ void configure(const CatalogueOptions& o, RunConfig& base) {
   for (auto& sh : o.shares) base.repro_prefix += " --share " + proc::shell_quote(sh.host + ":" + sh.guest);
 }
 
+// The saved guest scenarios restore instead of booting, built now when missing or stale; without
+// one every scenario boots cold, and the output says why.
+void prepare_saved_guest(const CatalogueOptions& o, RunConfig& base) {
+  if (o.cold) {
+    std::cout << "boot: cold for every scenario (--cold)\n";
+    return;
+  }
+  // Disks reach a restored guest by PCIe hot-plug (drivers/pci/hotplug/pciehp).
+  if (base.kernel.config && base.kernel.config->value("CONFIG_HOTPLUG_PCI_PCIE") != "y") {
+    std::cout << "boot: cold for every scenario (the kernel lacks CONFIG_HOTPLUG_PCI_PCIE, which a restored guest "
+                 "needs for its disks)\n";
+    return;
+  }
+  std::ostringstream log;
+  try {
+    base.saved = ensure_saved_guest(base, o.cache + "/kernels", log);
+    std::cout << log.str() << std::flush;
+  } catch (const std::exception& e) {
+    std::cout << log.str() << "saved guest: " << e.what() << "; every scenario boots cold\n" << std::flush;
+  }
+}
+
 // Names every result and settles skips and bad kernel gates; true for the scenarios to boot.
 std::vector<bool> gate(const std::vector<Scenario>& scenarios, const KernelInfo& kernel,
                        std::vector<Result>& ran, Printer& out) {
@@ -233,6 +256,10 @@ void write_report(const std::string& path, const std::string& text) {
   base::write_file(path, text);
 }
 
+int n_boot(const std::vector<Result>& results, const std::string& mode) {
+  return static_cast<int>(std::count_if(results.begin(), results.end(), [&](const Result& r) { return r.outcome.boot == mode; }));
+}
+
 // The summary line and the reports; the exit code.
 int summarize(const CatalogueOptions& o, std::vector<Result>& results) {
   std::sort(results.begin(), results.end(), [](const Result& a, const Result& b) { return a.name < b.name; });
@@ -245,6 +272,8 @@ int summarize(const CatalogueOptions& o, std::vector<Result>& results) {
             << ", " << n[Verdict::xfail] << " known gaps"
             << (n[Verdict::fixed] ? ", " + std::to_string(n[Verdict::fixed]) + " fixed (update the catalogue)" : "")
             << "\n";
+  if (n_boot(results, "restored") + n_boot(results, "cold") > 0)
+    std::cout << "boots: " << n_boot(results, "restored") << " restored, " << n_boot(results, "cold") << " cold\n";
   try {
     write_report(o.ktap_file, ktap(results));
     write_report(o.junit_file, junit(results));
@@ -312,6 +341,7 @@ int run_catalogue(CatalogueOptions& o, const std::vector<Scenario>& scenarios, s
     configure(o, base);
     std::vector<Result> ran(scenarios.size());
     std::vector<bool> need = gate(scenarios, base.kernel, ran, out);
+    if (std::count(need.begin(), need.end(), true) > 0) prepare_saved_guest(o, base);
     run_parallel(o, base, scenarios, need, ran, out);
     results.insert(results.end(), ran.begin(), ran.end());
   }

@@ -25,6 +25,7 @@ struct CatalogueOptions {
   int jobs = 1;
   std::vector<std::string> recipe_dirs;  // --recipes: searched after images/recipes
   std::vector<ShareSpec> shares;         // --share: host directories in every guest
+  bool cold = false;                     // --cold: boot every scenario, restore none
 };
 
 // What a selection found: loadable scenarios, and files that did not load (each an error result

@@ -42,11 +42,9 @@ void add_shares(std::vector<std::string>& a, int mem_mb, const std::vector<QemuS
   }
 }
 
-}  // namespace
-
-std::vector<std::string> qemu_argv(const RunConfig& c, const std::vector<std::string>& nbd_sockets,
-                                   const std::string& channel_socket, const std::string& console_log,
-                                   const std::vector<QemuShare>& shares) {
+// Machine, CPU, kernel, console and the guest channel: what a cold boot and a saved guest share.
+std::vector<std::string> machine_argv(const RunConfig& c, const std::string& channel_socket,
+                                      const std::string& console_log) {
   std::vector<std::string> a = {c.qemu, "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
                                 "-machine", "q35", "-m", std::to_string(c.mem_mb), "-smp", "1"};
   if (c.accel == "kvm") {
@@ -63,6 +61,15 @@ std::vector<std::string> qemu_argv(const RunConfig& c, const std::vector<std::st
   a.insert(a.end(), {"-chardev", "file,id=con,path=" + console_log, "-serial", "chardev:con"});
   a.insert(a.end(), {"-device", "virtio-serial-pci,id=vser", "-chardev", "socket,id=ctl,path=" + channel_socket,
                      "-device", "virtserialport,bus=vser.0,chardev=ctl,name=fsfault.ctl"});
+  return a;
+}
+
+}  // namespace
+
+std::vector<std::string> qemu_argv(const RunConfig& c, const std::vector<std::string>& nbd_sockets,
+                                   const std::string& channel_socket, const std::string& console_log,
+                                   const std::vector<QemuShare>& shares) {
+  std::vector<std::string> a = machine_argv(c, channel_socket, console_log);
   for (size_t i = 0; i < nbd_sockets.size(); ++i) {
     // werror/rerror=report: QEMU's default werror=enospc pauses the VM on an
     // ENOSPC write instead of passing the error to the guest (QEMU manual,
@@ -73,6 +80,19 @@ std::vector<std::string> qemu_argv(const RunConfig& c, const std::vector<std::st
   add_shares(a, c.mem_mb, shares);
   return a;
 }
+
+std::vector<std::string> saved_guest_argv(const RunConfig& c, const std::string& channel_socket,
+                                          const std::string& console_log, const std::string& qmp_socket) {
+  std::vector<std::string> a = machine_argv(c, channel_socket, console_log);
+  // Empty PCIe slots for the disks: q35 hot-plugs only into a root port, and the restored machine
+  // must have the saved one's device set, so the ports exist from the first boot.
+  for (int i = 0; i < kRestoredDiskSlots; ++i)
+    a.insert(a.end(), {"-device", "pcie-root-port,id=" + restored_disk_port(i) + ",chassis=" + std::to_string(i + 1)});
+  a.insert(a.end(), {"-qmp", "unix:" + qmp_socket + ",server=on,wait=off"});
+  return a;
+}
+
+std::string restored_disk_port(int i) { return "rp" + std::to_string(i); }
 
 std::string probe_accel(const KernelInfo& k, const std::string& initramfs, const std::string& qemu, int probe_s,
                         std::string* why) {

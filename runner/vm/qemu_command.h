@@ -18,6 +18,16 @@ std::vector<std::string> qemu_argv(const RunConfig& c, const std::vector<std::st
                                    const std::string& channel_socket, const std::string& console_log,
                                    const std::vector<QemuShare>& shares = {});
 
+// Disks a restored guest can take: one empty PCIe root port each.
+inline constexpr int kRestoredDiskSlots = 4;
+std::string restored_disk_port(int i);
+
+// QEMU's command line for the guest that is saved once and restored per scenario
+// (saved_guest.h): the cold boot's machine without disks or shares, with empty root ports for
+// the disks and a QMP socket. Restoring adds "-incoming defer".
+std::vector<std::string> saved_guest_argv(const RunConfig& c, const std::string& channel_socket,
+                                          const std::string& console_log, const std::string& qmp_socket);
+
 // "kvm" when a short probe boot reaches userspace within probe_s, else "tcg".
 std::string probe_accel(const KernelInfo& k, const std::string& initramfs, const std::string& qemu, int probe_s,
                         std::string* why);

@@ -1,6 +1,7 @@
 #include "runner/vm/scenario_run.h"
 
 #include "runner/vm/qemu_command.h"
+#include "runner/vm/spawn_logged.h"
 #include "runner/vm/unix_socket.h"
 #include "base/files.h"
 #include "process/command_line.h"
@@ -31,24 +32,6 @@ constexpr size_t kMaxRecordTotal = 32u << 20;
 constexpr int kWatchMs = 200;
 // How long a server may take to listen, and to answer a phase.
 constexpr int kServerMs = 10000;
-
-int open_out(const std::string& path) { return open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644); }
-
-// Spawns argv with stdout and stderr into log_path.
-Child spawn_logged(const std::vector<std::string>& argv, const std::string& log_path) {
-  int logfd = open_out(log_path);
-  proc::ProcessOptions so;
-  so.stdout_fd = logfd;
-  so.stderr_fd = logfd;
-  try {
-    Child c = Child::spawn(argv, so);
-    if (logfd >= 0) close(logfd);
-    return c;
-  } catch (...) {
-    if (logfd >= 0) close(logfd);
-    throw;
-  }
-}
 
 // The record's "type" when it is a JSON object with a string "type", else "".
 std::string record_type(const json& j) {
@@ -91,8 +74,9 @@ Outcome ScenarioRun::run() {
     connect_servers();
     runlog_ << "servers up after " << ms_since(t0_) << " ms\n";
     start_shares();
-    start_qemu();
+    if (!restore_qemu()) start_qemu();
     if (auto early = accept_channel()) return finish(*early);
+    if (restored_) send_restored_plan();
     return conclude(pump_channel());
   } catch (const std::exception& e) {
     if (termination_signal()) return finish(interrupted_outcome());
@@ -206,6 +190,7 @@ void ScenarioRun::start_qemu() {
   commands_ << "# qemu\n" << proc::shell_command(qa) << "\n";
   qemu_ = spawn_logged(qa, art_ + "/qemu.log");
   console_watch_.emplace(console_);
+  boot_["mode"] = "cold";
 }
 
 // QEMU connects to the channel as it starts. An outcome when the run ends before it did.
@@ -282,6 +267,7 @@ std::string ScenarioRun::take_record(const std::string& line, size_t n, std::ofs
   if (type == "hello") {
     trace_.kernel_release = j.value("release", std::string());
     runlog_ << "guest hello after " << ms_since(t0_) << " ms: " << trace_.kernel_release << "\n";
+    boot_["hello_ms"] = ms_since(t0_);
     send_line(chan_, plan_.dump());
   } else if (type == "phase") {
     std::string name = j.contains("name") && j["name"].is_string() ? j["name"].get<std::string>() : "";
@@ -292,8 +278,11 @@ std::string ScenarioRun::take_record(const std::string& line, size_t n, std::ofs
     // Steps that need the share would fail obscurely (ENOENT): the run is broken, not the kernel.
     return "the guest could not mount share " + j.value("tag", std::string()) + " on " +
            j.value("guest", std::string()) + ": " + j.value("errno_name", std::string("?"));
+  } else if (type == "attach" || type == "attached" || type == "attach-failed") {
+    return take_attach_record(type, j);
   } else if (type == "done") {
     runlog_ << "guest done after " << ms_since(t0_) << " ms\n";
+    boot_["done_ms"] = ms_since(t0_);
     trace_.completed = true;
   } else {
     trace_.records.push_back(std::move(j));
@@ -332,6 +321,7 @@ Outcome ScenarioRun::conclude(std::string abort_reason) {
   if (trace_.completed) qemu_.wait_for(milliseconds(5000));
   qemu_.stop(milliseconds(trace_.completed ? 2000 : 0));
   runlog_ << "QEMU gone after " << ms_since(t0_) << " ms\n";
+  boot_["qemu_gone_ms"] = ms_since(t0_);
   stop_shares();
   // Fault logs are complete only once the servers stopped.
   stop_servers();
@@ -373,6 +363,8 @@ Outcome ScenarioRun::finish(Outcome out) {
   read_fault_logs();
   if (out.verdict == Verdict::error && out.reasons.empty()) out.reasons.push_back("runner error");
   out.seconds = static_cast<double>(ms_since(t0_)) / 1000.0;
+  out.boot = boot_.value("mode", std::string());
+  out.notes.insert(out.notes.end(), boot_notes_.begin(), boot_notes_.end());
   write_artifacts(out);
   // Sockets are useless after the run; artifacts stay when they live in out_dir.
   run_dir_.reset();
@@ -392,7 +384,7 @@ void ScenarioRun::write_artifacts(Outcome& out) {
              {"notes", out.notes},        {"seconds", out.seconds},
              {"kernel", c_.kernel.label}, {"kernel_version", c_.kernel.version_string},
              {"guest_release", trace_.kernel_release}, {"accel", c_.accel},
-             {"faults_fired", trace_.faults.size()}};
+             {"faults_fired", trace_.faults.size()}, {"boot", boot_}};
     base::write_file(art_ + "/result.json", res.dump(2) + "\n");
     std::string repro = "#!/bin/sh\n# Reruns just this scenario: " + s_.name + "\n" +
                         "# Individual commands of the original run are in commands.txt.\n" + "exec " +

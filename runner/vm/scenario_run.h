@@ -1,7 +1,9 @@
 // One scenario in a VM, as a sequence of stages:
 //   start_servers  images, schedules, one fsfault-nbd per disk, their control sockets
 //   start_shares   one virtiofsd per share (docs/vm-test.md, "Host tools in the guest")
-//   start_qemu     the guest channel's socket, then QEMU on the servers' and virtiofsds' sockets
+//   start_qemu     the guest channel's socket, then QEMU on the servers' and virtiofsds' sockets;
+//                  or restore_qemu: QEMU restored from the saved guest (scenario_restore.cpp), its
+//                  disks hot-plugged when the guest asks ("attach"); a cold boot when it cannot be
 //   accept_channel wait for QEMU to connect the channel
 //   pump_channel   the guest's records: hello -> plan, phase -> relay_phase, done
 //   conclude       stop QEMU and the servers in order, read the fault logs, judge
@@ -13,6 +15,7 @@
 #include "runner/vm/disk_images.h"
 #include "runner/vm/elapsed.h"
 #include "runner/vm/line_reader.h"
+#include "runner/vm/qmp_client.h"
 #include "runner/vm/run_dir.h"
 #include "runner/vm/virtiofs_share.h"
 #include "runner/vm/vm.h"
@@ -49,6 +52,13 @@ class ScenarioRun {
   void start_shares();
   void stop_shares();
   void start_qemu();
+  // scenario_restore.cpp
+  std::string cold_boot_reason() const;
+  bool restore_qemu();
+  void resume_restored();
+  void send_restored_plan();
+  std::string take_attach_record(const std::string& type, const json& j);
+  json attach_disk(size_t i);
   std::optional<Outcome> accept_channel();
   std::string pump_channel();
   std::string take_record(const std::string& line, size_t n, std::ofstream& records);
@@ -84,6 +94,10 @@ class ScenarioRun {
   std::string console_;
   std::optional<ConsoleWatch> console_watch_;
   int lsock_ = -1, chan_ = -1;
+  std::unique_ptr<QmpClient> qmp_;  // a restored QEMU's
+  bool restored_ = false;
+  std::vector<std::string> boot_notes_;  // why a restore fell back to a cold boot
+  json boot_ = json::object();      // how the guest started, and the stages' times (result.json)
 };
 
 }  // namespace fsfault::vm

@@ -6,10 +6,20 @@
 #include "runner/kernel/kernel.h"
 
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace fsfault::vm {
+
+// A guest booted once to the harness's ready point and saved (saved_guest.h); restored per
+// scenario instead of booting.
+struct SavedGuest {
+  std::string dir;           // <cache>/saved/<key>
+  std::string state;         // the migration stream
+  std::string boot_console;  // the saved boot's console log
+  std::string release, version;  // the guest's hello at save time
+};
 
 struct RunConfig {
   KernelInfo kernel;
@@ -25,6 +35,7 @@ struct RunConfig {
   bool verbose = false;
   std::string repro_prefix;        // command line that reruns just this scenario
   std::vector<ShareSpec> shares;   // --share: shared into every scenario's guest
+  std::optional<SavedGuest> saved;  // restore this instead of a cold boot, where the scenario allows
 };
 
 Outcome run_scenario(const Scenario& s, const RunConfig& c, std::mutex& log_mutex);

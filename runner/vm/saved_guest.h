@@ -1,0 +1,31 @@
+// Boot once, restore per scenario (docs/ARCHITECTURE.md, "Boot once, restore per scenario").
+//
+// The saved guest is the cold boot's kernel and initramfs booted to the harness's ready point
+// (hello sent, waiting for its scenario) on a machine without disks, stopped and written out
+// with QEMU's migration. It lives in the kernel cache under a key of everything the state
+// depends on, so a changed kernel, initramfs, QEMU or machine option names a new state and the
+// old one is rebuilt rather than restored.
+#pragma once
+
+#include "runner/vm/vm.h"
+
+#include <iosfwd>
+#include <optional>
+#include <string>
+
+namespace fsfault::vm {
+
+// The key of the saved state for this configuration (hex): kernel and initramfs contents, QEMU's
+// version and binary, and the machine's command line with its per-run paths left out.
+std::string saved_guest_key(const RunConfig& c);
+
+// The saved guest for c under cache_dir/saved/<key>, booted and saved first when there is none
+// (or it is damaged). One builder per key at a time across processes (a lock file); states of
+// the same kernel image under other keys are stale and removed. Throws std::runtime_error when
+// the guest cannot be booted or saved; `log` says what was reused or built, and how long it took.
+SavedGuest ensure_saved_guest(const RunConfig& c, const std::string& cache_dir, std::ostream& log);
+
+// Removes a saved state that failed to restore, so the next run builds it again.
+void discard_saved_guest(const SavedGuest& g);
+
+}  // namespace fsfault::vm

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <ostream>
 #include <stdexcept>
@@ -64,15 +65,22 @@ std::optional<SavedGuest> load(const std::string& dir) {
                     m.value("version", std::string())};
 }
 
-// Other keys' states for the same kernel image: inputs changed since, never restored again.
-void remove_stale(const std::string& saved_root, const std::string& keep, const std::string& image,
-                  std::ostream& log) {
+// Old states of the same kernel image beyond the newest kKeep: each key is looked up only while
+// its inputs stay the same, so a state whose kernel, initramfs or QEMU changed is never used
+// again; a few are kept because selections with other modules build other initramfses.
+constexpr size_t kKeep = 4;
+
+void remove_old(const std::string& saved_root, const std::string& image, std::ostream& log) {
+  std::vector<std::pair<fs::file_time_type, fs::path>> same;
   std::error_code ec;
-  for (auto& e : fs::directory_iterator(saved_root, ec)) {
-    if (!e.is_directory() || e.path().filename() == keep) continue;
-    if (read_meta(e.path().string()).value("kernel_image", std::string()) != image) continue;
-    fs::remove_all(e.path(), ec);
-    log << "saved guest: removed stale " << e.path().string() << " (its kernel, initramfs or QEMU changed)\n";
+  for (auto& e : fs::directory_iterator(saved_root, ec))
+    if (e.is_directory() && read_meta(e.path().string()).value("kernel_image", std::string()) == image)
+      same.emplace_back(fs::last_write_time(e.path() / "meta.json", ec), e.path());
+  if (same.size() <= kKeep) return;
+  std::sort(same.begin(), same.end(), [](auto& x, auto& y) { return x.first > y.first; });
+  for (size_t i = kKeep; i < same.size(); ++i) {
+    fs::remove_all(same[i].second, ec);
+    log << "saved guest: removed " << same[i].second.string() << " (least recently used of this kernel's)\n";
   }
 }
 
@@ -174,12 +182,14 @@ SavedGuest ensure_saved_guest(const RunConfig& c, const std::string& cache_dir, 
   DirLock lock(dir);
   if (auto g = load(dir)) {
     log << "saved guest: reusing " << dir << "\n";
+    std::error_code ec;
+    fs::last_write_time(dir + "/meta.json", fs::file_time_type::clock::now(), ec);  // recently used
     return *g;
   }
   std::error_code ec;
   fs::remove(dir + "/meta.json", ec);
   build(c, dir, log);
-  remove_stale(root, key, c.kernel.image, log);
+  remove_old(root, c.kernel.image, log);
   if (auto g = load(dir)) return *g;
   throw std::runtime_error("saved guest in " + dir + " is incomplete after saving it");
 }

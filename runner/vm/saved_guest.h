@@ -20,8 +20,8 @@ namespace fsfault::vm {
 std::string saved_guest_key(const RunConfig& c);
 
 // The saved guest for c under cache_dir/saved/<key>, booted and saved first when there is none
-// (or it is damaged). One builder per key at a time across processes (a lock file); states of
-// the same kernel image under other keys are stale and removed. Throws std::runtime_error when
+// (or it is damaged). One builder per key at a time across processes (a lock file); of the same
+// kernel image's states, the 4 most recently used are kept. Throws std::runtime_error when
 // the guest cannot be booted or saved; `log` says what was reused or built, and how long it took.
 SavedGuest ensure_saved_guest(const RunConfig& c, const std::string& cache_dir, std::ostream& log);
 

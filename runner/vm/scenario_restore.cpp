@@ -7,6 +7,7 @@
 #include "runner/vm/saved_guest.h"
 #include "runner/vm/spawn_logged.h"
 #include "runner/vm/unix_socket.h"
+#include "base/files.h"
 #include "process/command_line.h"
 
 #include <unistd.h>
@@ -27,6 +28,13 @@ namespace {
 constexpr int kRestoreMs = 30000;
 // How long QEMU may take to open its QMP socket.
 constexpr int kQmpMs = 10000;
+
+// The last non-empty line of a small log ("" when none).
+std::string last_line(const std::string& path) {
+  std::string text = base::try_read_file(path).value_or("");
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  return text.substr(text.rfind('\n') == std::string::npos ? 0 : text.rfind('\n') + 1);
+}
 
 std::string disk_node(size_t i) { return "d" + std::to_string(i); }
 std::string disk_serial(size_t i) { return "fsfault-d" + std::to_string(i); }
@@ -62,7 +70,9 @@ bool ScenarioRun::restore_qemu() {
     lsock_ = -1;
     fs::remove(tmp_ + "/chan.sock");
     discard_saved_guest(*c_.saved);
-    const std::string why = std::string("restore failed (") + e.what() + "); the saved state is discarded";
+    std::string why = std::string("restore failed (") + e.what() + ")";
+    if (std::string q = last_line(art_ + "/qemu.log"); !q.empty()) why += ", QEMU said: " + q;
+    why += "; the saved state is discarded";
     runlog_ << why << "; cold boot\n";
     boot_notes_.push_back("cold boot: " + why);
     boot_["cold_because"] = why;

@@ -1,5 +1,5 @@
 // The per-kernel initramfs: busybox-static, the guest harness as /init, the module closure
-// decompressed with its depmod indexes, as a gzip-compressed cpio "newc" archive (libarchive).
+// decompressed with its depmod indexes, as an uncompressed cpio "newc" archive (libarchive).
 #pragma once
 
 #include "runner/kernel/kernel.h"
@@ -17,9 +17,9 @@ namespace fsfault::vm {
 std::string build_initramfs(const KernelInfo& k, const std::string& guest_bin, const std::string& cache_dir,
                             const std::vector<std::string>& extra_modules, std::ostream& log);
 
-// Writes the tree under root as a gzip-compressed cpio "newc" archive at out_path (atomically).
+// Writes the tree under root as an uncompressed cpio "newc" archive at out_path (atomically).
 // The same tree gives the same bytes: sorted names, inode numbers counted from 1, owner root,
-// mtime 0, no time stamp in the gzip header. A root with dev/ gets the /dev/console node the
+// mtime 0. A root with dev/ gets the /dev/console node the
 // kernel opens for init before devtmpfs is mounted (init/main.c, console_on_rootfs()).
 void write_initramfs_archive(const std::string& root, const std::string& out_path);
 

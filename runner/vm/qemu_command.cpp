@@ -43,8 +43,9 @@ void add_shares(std::vector<std::string>& a, int mem_mb, const std::vector<QemuS
 }
 
 // Machine, CPU, kernel, console and the guest channel: what a cold boot and a saved guest share.
+// append: the console log is appended to, so a restored guest's log can start with the saved boot's.
 std::vector<std::string> machine_argv(const RunConfig& c, const std::string& channel_socket,
-                                      const std::string& console_log) {
+                                      const std::string& console_log, bool append) {
   std::vector<std::string> a = {c.qemu, "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
                                 "-machine", "q35", "-m", std::to_string(c.mem_mb), "-smp", "1"};
   if (c.accel == "kvm") {
@@ -58,7 +59,8 @@ std::vector<std::string> machine_argv(const RunConfig& c, const std::string& cha
   // that test return success at once. Seen at load average ~10 on 2 cores.
   a.insert(a.end(), {"-kernel", c.kernel.image, "-initrd", c.initramfs, "-append",
                      "console=ttyS0 panic=-1 oops=panic loglevel=6 no_timer_check rdinit=/init"});
-  a.insert(a.end(), {"-chardev", "file,id=con,path=" + console_log, "-serial", "chardev:con"});
+  a.insert(a.end(), {"-chardev", "file,id=con,path=" + console_log + (append ? ",append=on" : ""), "-serial",
+                     "chardev:con"});
   a.insert(a.end(), {"-device", "virtio-serial-pci,id=vser", "-chardev", "socket,id=ctl,path=" + channel_socket,
                      "-device", "virtserialport,bus=vser.0,chardev=ctl,name=fsfault.ctl"});
   return a;
@@ -69,7 +71,7 @@ std::vector<std::string> machine_argv(const RunConfig& c, const std::string& cha
 std::vector<std::string> qemu_argv(const RunConfig& c, const std::vector<std::string>& nbd_sockets,
                                    const std::string& channel_socket, const std::string& console_log,
                                    const std::vector<QemuShare>& shares) {
-  std::vector<std::string> a = machine_argv(c, channel_socket, console_log);
+  std::vector<std::string> a = machine_argv(c, channel_socket, console_log, false);
   for (size_t i = 0; i < nbd_sockets.size(); ++i) {
     // werror/rerror=report: QEMU's default werror=enospc pauses the VM on an
     // ENOSPC write instead of passing the error to the guest (QEMU manual,
@@ -83,7 +85,7 @@ std::vector<std::string> qemu_argv(const RunConfig& c, const std::vector<std::st
 
 std::vector<std::string> saved_guest_argv(const RunConfig& c, const std::string& channel_socket,
                                           const std::string& console_log, const std::string& qmp_socket) {
-  std::vector<std::string> a = machine_argv(c, channel_socket, console_log);
+  std::vector<std::string> a = machine_argv(c, channel_socket, console_log, true);
   // Empty PCIe slots for the disks: q35 hot-plugs only into a root port, and the restored machine
   // must have the saved one's device set, so the ports exist from the first boot.
   for (int i = 0; i < kRestoredDiskSlots; ++i)

@@ -131,6 +131,8 @@ void build(const RunConfig& c, const std::string& dir, std::ostream& log) {
   const std::string chan_sock = tmp.path() + "/chan.sock", qmp_sock = tmp.path() + "/qmp.sock";
   int lsock = listen_unix(chan_sock);
   const auto t0 = Clock::now();
+  std::error_code ec;
+  fs::remove(dir + "/boot-console.log", ec);  // QEMU appends to it (append=on)
   auto argv = saved_guest_argv(c, chan_sock, dir + "/boot-console.log", qmp_sock);
   base::write_file(dir + "/command.txt", proc::shell_command(argv) + "\n");
   proc::ProcessOptions po;
@@ -143,7 +145,6 @@ void build(const RunConfig& c, const std::string& dir, std::ostream& log) {
     json hello = await_hello(chan);
     const long long boot_ms = ms_since(t0);
     save_state(qmp, dir + "/state");
-    std::error_code ec;
     json meta{{"format", kFormat}, {"kernel_image", c.kernel.image}, {"initramfs", c.initramfs},
               {"release", hello.value("release", std::string())}, {"version", hello.value("version", std::string())},
               {"boot_ms", boot_ms}, {"save_ms", ms_since(t0) - boot_ms},

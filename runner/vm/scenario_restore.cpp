@@ -85,7 +85,10 @@ void ScenarioRun::resume_restored() {
   const auto t = Clock::now();
   const std::string chsock = tmp_ + "/chan.sock", qmp_sock = tmp_ + "/qmp.sock";
   lsock_ = listen_unix(chsock);
+  // The console log starts with the saved boot's (QEMU appends to it), so it reads as one boot.
   console_ = art_ + "/console.log";
+  base::write_file(console_, base::try_read_file(c_.saved->boot_console).value_or("") +
+                                 "\n[fsfault: guest restored from " + c_.saved->state + "]\n");
   std::vector<std::string> qa = saved_guest_argv(c_, chsock, console_, qmp_sock);
   qa.insert(qa.end(), {"-incoming", "defer"});
   commands_ << "# qemu, restored from " << c_.saved->state << "\n" << proc::shell_command(qa) << "\n";
@@ -109,8 +112,6 @@ void ScenarioRun::resume_restored() {
   boot_["mode"] = "restored";
   boot_["restore_ms"] = ms_since(t);
   runlog_ << "guest restored from " << c_.saved->state << " in " << ms_since(t) << " ms\n";
-  std::error_code ec;
-  fs::copy_file(c_.saved->boot_console, art_ + "/console-boot.log", fs::copy_options::overwrite_existing, ec);
 }
 
 // The guest said hello before it was saved; it is waiting for its scenario now. Its wall clock

@@ -32,7 +32,7 @@ using std::chrono::milliseconds;
 namespace {
 
 // Bumped when what is saved changes meaning (the ready point, the guest protocol).
-constexpr const char* kFormat = "fsfault saved guest v1: ready after hello, disks hot-plugged";
+constexpr const char* kFormat = "fsfault saved guest v2: ready after hello, disks hot-plugged";
 // A cold boot to the hello takes 2-8 s under TCG on this 2-core machine; a loaded host more.
 constexpr int kBootMs = 120000;
 constexpr int kSaveMs = 60000;
@@ -61,8 +61,8 @@ std::optional<SavedGuest> load(const std::string& dir) {
   std::error_code ec;
   if (!m.contains("state_bytes") || fs::file_size(dir + "/state", ec) != m.value("state_bytes", 0ull) || ec)
     return std::nullopt;
-  return SavedGuest{dir, dir + "/state", dir + "/boot-console.log", m.value("release", std::string()),
-                    m.value("version", std::string())};
+  json hello = m.value("hello", json::object());
+  return SavedGuest{dir, dir + "/state", dir + "/boot-console.log", hello.dump(), hello.value("release", std::string())};
 }
 
 // Old states of the same kernel image beyond the newest kKeep: each key is looked up only while
@@ -146,7 +146,7 @@ void build(const RunConfig& c, const std::string& dir, std::ostream& log) {
     const long long boot_ms = ms_since(t0);
     save_state(qmp, dir + "/state");
     json meta{{"format", kFormat}, {"kernel_image", c.kernel.image}, {"initramfs", c.initramfs},
-              {"release", hello.value("release", std::string())}, {"version", hello.value("version", std::string())},
+              {"hello", hello},
               {"boot_ms", boot_ms}, {"save_ms", ms_since(t0) - boot_ms},
               {"state_bytes", fs::file_size(dir + "/state", ec)}};
     try {

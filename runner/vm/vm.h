@@ -18,7 +18,8 @@ struct SavedGuest {
   std::string dir;           // <cache>/saved/<key>
   std::string state;         // the migration stream
   std::string boot_console;  // the saved boot's console log
-  std::string release, version;  // the guest's hello at save time
+  std::string hello;         // the guest's hello record at save time (one JSON line)
+  std::string release;       // its kernel release
 };
 
 struct RunConfig {

@@ -44,7 +44,7 @@ void register_explore(CLI::App& app) {
   ex->add_option("--mount-options", o->mount_options, "mount options of the disk (default errors=continue)");
   ex->add_option("--control-disk", o->control_image,
                  "a second, unfaulted disk (another image than --image): no event may arrive on it");
-  ex->add_option("--catalogue", o->catalogue, "scenarios whose known gaps are recognised (default guest-tests/scenarios)")
+  ex->add_option("--catalogue", o->catalogue, "scenarios whose known gaps are recognised (default the catalogue)")
       ->check(CLI::ExistingDirectory);
   ex->add_option("--max-latency-ms", o->bounds.max_latency_ms, "bound on an event's latency (default 5000)")
       ->check(CLI::PositiveNumber);

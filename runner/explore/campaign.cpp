@@ -233,8 +233,8 @@ void write_finding(Campaign& c, const Finding& f, const Minimized& m) {
   Trial t = f.first;
   t.rules = m.rules;
   t.label = "explore/" + slug(f.signature);
-  json gap = f.known ? json{{"what", f.known->what}, {"function", f.known->function}, {"fixed_when", f.known->fixed_when}}
-                     : json(nullptr);
+  json gap = nullptr;
+  if (f.known) gap = {{"what", f.known->what}, {"function", f.known->function}, {"fixed_when", f.known->fixed_when}};
   base::write_file(dir + "/scenario.toml", trial_scenario_toml(t, c.disk, c.map, gap));
   std::string repro = "#!/bin/sh\n# Reruns finding " + f.signature + " (fsfault explore, seed " +
                       std::to_string(c.o.seed) + ", trial " + std::to_string(f.first.index) + ")\nexec " +

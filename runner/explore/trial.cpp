@@ -163,7 +163,8 @@ std::string trial_scenario_toml(const Trial& t, const TrialDisk& disk, const fau
                                      std::to_string(t.index) + ", workload " + t.workload) + "\n";
   s += "seed = " + std::to_string(t.index + 1) + "\n";
   s += "step = [\n";
-  for (auto& st : framed_steps(workload_steps(t.workload, map), !disk.control_image.empty())) s += "  " + toml_value(st) + ",\n";
+  for (auto& st : framed_steps(workload_steps(t.workload, map), !disk.control_image.empty()))
+    s += "  " + toml_value(st) + ",\n";
   s += "]\n";
   s += table("disk", json{{"image", disk.image}, {"mount", json{{"fs", map.fs}, {"options", disk.mount_options}}}});
   if (!disk.control_image.empty())

@@ -120,8 +120,8 @@ TEST(ExploreTrial, ControlDiskAndKnownGapLoad) {
   for (auto& r : s.rules) EXPECT_EQ(r.value("disk", 0), 0);
   ASSERT_EQ(s.expects.size(), 1u);
   EXPECT_EQ(s.expects[0]["known_gap"], gap);
-  Scenario plain = parse_scenario_text(trial_scenario_toml(t, TrialDisk{"ext4-basic", "errors=continue", ""}, small_map()),
-                                       "trial.toml");
+  std::string plain_toml = trial_scenario_toml(t, TrialDisk{"ext4-basic", "errors=continue", ""}, small_map());
+  Scenario plain = parse_scenario_text(plain_toml, "trial.toml");
   EXPECT_EQ(plain.disks.size(), 1u);
   EXPECT_FALSE(plain.steps.front().contains("disks"));
   EXPECT_FALSE(plain.expects[0].contains("known_gap"));

@@ -42,6 +42,12 @@ void register_explore(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   ex->add_option("--minimize", o->max_minimized, "findings to minimize, most-hit first (default 4)");
   ex->add_option("--mount-options", o->mount_options, "mount options of the disk (default errors=continue)");
+  ex->add_option("--control-disk", o->control_image,
+                 "a second, unfaulted disk (another image than --image): no event may arrive on it");
+  ex->add_option("--catalogue", o->catalogue, "scenarios whose known gaps are recognised (default the catalogue)")
+      ->check(CLI::ExistingDirectory);
+  ex->add_option("--max-latency-ms", o->bounds.max_latency_ms, "bound on an event's latency (default 5000)")
+      ->check(CLI::PositiveNumber);
   ex->add_option("--replay", o->replay, "run only trial N of the seed");
   ex->add_option("--out", o->out, "the campaign's directory: trials, runs, findings")->required();
   ex->callback([o] {

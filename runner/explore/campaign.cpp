@@ -1,12 +1,14 @@
 #include "runner/explore/campaign.h"
 
 #include "runner/explore/finding.h"
+#include "runner/explore/known_gaps.h"
 #include "runner/explore/minimize.h"
 #include "runner/explore/trial.h"
 #include "runner/scenario/disk_source.h"
 #include "runner/vm/disk_images.h"
 #include "runner/vm_config.h"
 #include "base/files.h"
+#include "base/sha256.h"
 #include "process/command_line.h"
 #include "process/process.h"
 
@@ -30,6 +32,7 @@ struct Finding {
   std::vector<std::uint64_t> trials;
   std::vector<std::string> fs_log;  // of the first trial
   Trial first;
+  const KnownGap* known = nullptr;  // the catalogue's gap it shows; nullptr: new
 };
 
 struct Campaign {
@@ -37,6 +40,7 @@ struct Campaign {
   TrialDisk disk;
   faults::TargetMap map;
   std::optional<TrialGenerator> gen;
+  std::vector<KnownGap> gaps;  // the catalogue's
   std::map<std::string, Finding> findings;
   long done = 0;
   Clock::time_point t0 = Clock::now();
@@ -60,6 +64,18 @@ void load_image(Campaign& c) {
   c.map = faults::TargetMap::load_file(ref.map);
   c.disk.image = ds.path.empty() ? c.o.image : ds.path;
   c.disk.mount_options = c.o.mount_options;
+  c.disk.control_image = c.o.control_image;
+}
+
+// The catalogue's known gaps, through the scenario loader; a file that does not load is a warning.
+void load_gaps(Campaign& c) {
+  std::string root = c.o.catalogue.empty() ? std::string(FSFAULT_SOURCE_DIR) + "/guest-tests/scenarios" : c.o.catalogue;
+  std::vector<std::string> warnings;
+  c.gaps = load_known_gaps(root, warnings);
+  for (auto& w : warnings) std::cerr << "explore: warning: " << w << "\n";
+  long judged = std::count_if(c.gaps.begin(), c.gaps.end(), [](auto& g) { return !g.invariant.empty(); });
+  std::cout << "explore: " << c.gaps.size() << " known gap(s) in " << root << ", " << judged
+            << " recognisable by an explore invariant\n";
 }
 
 std::string write_trial(const Campaign& c, const Trial& t, const std::string& dir) {
@@ -80,7 +96,7 @@ std::vector<std::optional<TrialVerdict>> run_trials(Campaign& c, const std::vect
   run_catalogue(run, sc, {});
   std::vector<std::optional<TrialVerdict>> v;
   for (auto& t : trials) {
-    TrialVerdict tv = judge_trial(run.out + "/" + artifact_subdir(t.name()));
+    TrialVerdict tv = judge_trial(run.out + "/" + artifact_subdir(t.name()), c.o.bounds);
     if (tv.verdict == "interrupted") v.emplace_back();
     else v.push_back(tv);
   }
@@ -94,17 +110,29 @@ void note_findings(Campaign& c, const Trial& t, const TrialVerdict& v) {
     Finding& f = it->second;
     if (fresh) {
       f.signature = sig, f.violation = viol, f.fs_log = v.fs_log, f.first = t;
-      std::cout << "explore: new finding " << sig << " in trial " << t.index << ": " << viol.detail << "\n";
+      f.known = recognise(sig, c.gaps, v.kernel_release);
+      std::cout << "explore: " << (f.known ? "known" : "new") << " finding " << sig << " in trial " << t.index
+                << ": " << viol.detail << (f.known ? " (known gap: " + f.known->describe() + ")" : "") << "\n";
     }
     if (f.trials.empty() || f.trials.back() != t.index) f.trials.push_back(t.index);
   }
 }
 
+long known_count(const Campaign& c) {
+  return std::count_if(c.findings.begin(), c.findings.end(), [](auto& kv) { return kv.second.known != nullptr; });
+}
+
+// "3 finding(s) (1 new, 2 known)"
+std::string findings_count(const Campaign& c) {
+  long known = known_count(c), all = static_cast<long>(c.findings.size());
+  return std::to_string(all) + " finding(s) (" + std::to_string(all - known) + " new, " + std::to_string(known) +
+         " known)";
+}
+
 void progress(const Campaign& c, long total) {
   double hours = std::chrono::duration<double>(Clock::now() - c.t0).count() / 3600.0;
   std::cout << "explore: " << c.done << "/" << (total > 0 ? std::to_string(total) : "?") << " trials, "
-            << static_cast<long>(hours > 0 ? c.done / hours : 0) << " trials/h, " << c.findings.size()
-            << " finding(s)\n"
+            << static_cast<long>(hours > 0 ? c.done / hours : 0) << " trials/h, " << findings_count(c) << "\n"
             << std::flush;
 }
 
@@ -134,11 +162,13 @@ void explore_loop(Campaign& c) {
 
 namespace {
 
-// A folder-safe, short name for a signature's scenarios.
+// A folder-safe, short name for a signature's scenarios; a long one keeps a digest of the whole, so
+// that two signatures with the same first functions do not share a folder.
 std::string slug(const std::string& sig) {
   std::string s;
   for (char ch : sig) s += (isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_') ? ch : '_';
-  return s.substr(0, 80);
+  if (s.size() <= 80) return s;
+  return s.substr(0, 71) + "-" + base::sha256_hex(sig).substr(0, 8);
 }
 
 // Thrown by the oracle once a termination signal arrived: minimization ends there.
@@ -181,14 +211,19 @@ void write_summary(const Campaign& c, const Finding& f, const Minimized& m, cons
   std::ostringstream md;
   md << "# " << f.signature << "\n\n"
      << "- invariant: " << f.violation.invariant << ": " << f.violation.detail << "\n"
-     << "- first seen: trial " << f.first.index << " (seed " << c.o.seed << ", workload " << f.first.workload << ")\n"
+     << (f.known ? "- known: " + f.known->what + " (`" + f.known->function + "`), catalogued in " + f.known->scenario +
+                       " (" + f.known->file + "); fixed when " + f.known->fixed_when
+                 : std::string("- new: no known gap of the catalogue has this invariant and one of its functions"))
+     << "\n- first seen: trial " << f.first.index << " (seed " << c.o.seed << ", workload " << f.first.workload << ")\n"
      << "- trials that hit it (" << f.trials.size() << "):";
   for (auto i : f.trials) md << " " << i;
   md << "\n- minimized from " << f.first.rules.size() << " to " << m.rules.size() << " rule(s) in "
      << m.oracle_calls << " candidate(s) x " << c.o.repeats << " run(s)\n\n"
      << "## Minimized schedule\n\n```toml\n" << rules_toml(m.rules) << "```\n\n## Kernel log (first trial)\n\n```\n";
   for (auto& l : f.fs_log) md << l << "\n";
-  md << "```\n\nRun it: `sh repro.sh` (vm-test on scenario.toml; it fails while the gap is there).\n";
+  md << "```\n\nRun it: `sh repro.sh` (vm-test on scenario.toml; "
+     << (f.known ? "XFAIL while the known gap is there, FIXED once it is gone" : "it fails while the gap is there")
+     << ").\n";
   base::write_file(dir + "/summary.md", md.str());
 }
 
@@ -198,7 +233,9 @@ void write_finding(Campaign& c, const Finding& f, const Minimized& m) {
   Trial t = f.first;
   t.rules = m.rules;
   t.label = "explore/" + slug(f.signature);
-  base::write_file(dir + "/scenario.toml", trial_scenario_toml(t, c.disk, c.map));
+  json gap = nullptr;
+  if (f.known) gap = {{"what", f.known->what}, {"function", f.known->function}, {"fixed_when", f.known->fixed_when}};
+  base::write_file(dir + "/scenario.toml", trial_scenario_toml(t, c.disk, c.map, gap));
   std::string repro = "#!/bin/sh\n# Reruns finding " + f.signature + " (fsfault explore, seed " +
                       std::to_string(c.o.seed) + ", trial " + std::to_string(f.first.index) + ")\nexec " +
                       proc::shell_quote(base::self_exe()) + " vm-test --kernel " + proc::shell_quote(c.o.run.kernel) +
@@ -207,16 +244,39 @@ void write_finding(Campaign& c, const Finding& f, const Minimized& m) {
   fs::permissions(dir + "/repro.sh", fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec,
                   fs::perm_options::add);
   write_summary(c, f, m, dir);
-  std::cout << "explore: finding " << f.signature << ": " << m.rules.size() << " rule(s), " << f.trials.size()
+  std::cout << "explore: " << (f.known ? "known" : "new") << " finding " << f.signature << ": " << m.rules.size()
+            << " rule(s), " << f.trials.size()
             << " trial(s), " << dir << "\n";
 }
 
-// Most-hit findings first: with a budget of minimizations, the common classes get it.
+// New findings first, then the most hit: with a budget of minimizations, what is new gets it.
 std::vector<const Finding*> by_hits(const Campaign& c) {
   std::vector<const Finding*> v;
   for (auto& [sig, f] : c.findings) v.push_back(&f);
-  std::stable_sort(v.begin(), v.end(), [](auto* a, auto* b) { return a->trials.size() > b->trials.size(); });
+  std::stable_sort(v.begin(), v.end(), [](auto* a, auto* b) {
+    if ((a->known == nullptr) != (b->known == nullptr)) return a->known == nullptr;
+    return a->trials.size() > b->trials.size();
+  });
   return v;
+}
+
+// OUT/summary.md: the campaign's findings, new ones apart from known gaps.
+void write_campaign_summary(const Campaign& c) {
+  std::ostringstream md;
+  md << "# fsfault explore: seed " << c.o.seed << ", " << c.done << " trial(s) on " << c.map.image << "\n\n"
+     << findings_count(c) << ".\n";
+  for (bool known : {false, true}) {
+    md << "\n## " << (known ? "Known gaps (in the catalogue)" : "New findings") << "\n\n";
+    int n = 0;
+    for (auto* f : by_hits(c)) {
+      if ((f->known != nullptr) != known) continue;
+      ++n;
+      md << "- `" << f->signature << "`: " << f->trials.size() << " trial(s), first " << f->first.index
+         << ", findings/" << slug(f->signature) << "/" << (known ? " (" + f->known->describe() + ")" : "") << "\n";
+    }
+    if (n == 0) md << "none\n";
+  }
+  base::write_file(c.out + "/summary.md", md.str());
 }
 
 void minimize_findings(Campaign& c) {
@@ -244,9 +304,10 @@ void minimize_findings(Campaign& c) {
 int run_campaign(CampaignOptions& o) {
   proc::install_termination_handlers();
   if (o.run.cache.empty()) o.run.cache = build_dir();
-  Campaign c{o, {}, {}, {}, {}, 0, Clock::now(), fs::absolute(o.out).string()};
+  Campaign c{o, {}, {}, {}, {}, {}, 0, Clock::now(), fs::absolute(o.out).string()};
   try {
     load_image(c);
+    load_gaps(c);
     TrialSpace space{c.map, o.targets, o.actions, o.workloads};
     if (space.actions.empty()) space.actions = TrialSpace{}.actions;
     c.gen.emplace(space, o.seed);
@@ -260,11 +321,11 @@ int run_campaign(CampaignOptions& o) {
   explore_loop(c);
   double secs = std::chrono::duration<double>(Clock::now() - c.t0).count();
   std::cout << "explore: " << c.done << " trial(s) in " << static_cast<long>(secs) << " s ("
-            << static_cast<long>(secs > 0 ? c.done * 3600 / secs : 0) << " trials/h), " << c.findings.size()
-            << " finding(s)\n";
+            << static_cast<long>(secs > 0 ? c.done * 3600 / secs : 0) << " trials/h), " << findings_count(c) << "\n";
   minimize_findings(c);
+  write_campaign_summary(c);
   if (int sig = proc::termination_signal()) return 128 + sig;
-  return c.findings.empty() ? 0 : 1;
+  return known_count(c) < static_cast<long>(c.findings.size()) ? 1 : 0;
 }
 
 }  // namespace fsfault::vm::explore

@@ -3,6 +3,7 @@
 // as a scenario (docs/explore.md).
 #pragma once
 
+#include "runner/explore/finding.h"
 #include "runner/vm/catalogue_run.h"
 
 #include <cstdint>
@@ -17,6 +18,9 @@ struct CampaignOptions {
   std::string image;     // a recipe name, a recipe file or a raw image
   std::vector<std::string> targets, actions, workloads;
   std::string mount_options = "errors=continue";
+  std::string control_image;  // a second, unfaulted disk (TrialDisk::control_image); "" none
+  std::string catalogue;      // scenarios whose known gaps are recognised; "" the source tree's
+  Bounds bounds;              // of the invariants that have one (latency)
   long trials = 100;
   double minutes = 0;   // > 0: run until then instead of `trials`
   std::uint64_t seed = 1;
@@ -27,7 +31,8 @@ struct CampaignOptions {
   std::string out;
 };
 
-// Returns the exit code: 0 no finding, 1 findings, 2 the campaign could not start, 128+signal.
+// Returns the exit code: 0 no new finding (none, or only known gaps), 1 new findings, 2 the
+// campaign could not start, 128+signal.
 int run_campaign(CampaignOptions& o);
 
 }  // namespace fsfault::vm::explore

@@ -132,9 +132,11 @@ json read_errors_count(const char* label) {
 }
 
 // The steps `fsfault repro` frames a workload with (runner/repro/repro.cpp), so a trial's
-// accounting reads the same way.
-json framed_steps(const json& workload) {
-  json s = json::array({json{{"do", "watch"}}, read_errors_count("errors-before"), json{{"do", "drop-caches"}},
+// accounting reads the same way. With a control disk the watch covers it too.
+json framed_steps(const json& workload, bool control) {
+  json watch{{"do", "watch"}};
+  if (control) watch["disks"] = json::array({0, 1});
+  json s = json::array({watch, read_errors_count("errors-before"), json{{"do", "drop-caches"}},
                         json{{"do", "phase"}, {"name", "armed"}}});
   for (auto& st : workload) s.push_back(st);
   s.push_back(json{{"do", "read-events"}, {"timeout_ms", 3000}, {"settle_ms", 500}, {"min", 0}});
@@ -154,19 +156,25 @@ std::string table(const char* header, const json& t) {
 
 }  // namespace
 
-std::string trial_scenario_toml(const Trial& t, const TrialDisk& disk, const faults::TargetMap& map) {
+std::string trial_scenario_toml(const Trial& t, const TrialDisk& disk, const faults::TargetMap& map,
+                                const json& known_gap) {
   std::string s = "name = " + toml_value(t.name()) + "\n";
   s += "description = " + toml_value("fsfault explore: seed " + std::to_string(t.seed) + ", trial " +
                                      std::to_string(t.index) + ", workload " + t.workload) + "\n";
   s += "seed = " + std::to_string(t.index + 1) + "\n";
   s += "step = [\n";
-  for (auto& st : framed_steps(workload_steps(t.workload, map))) s += "  " + toml_value(st) + ",\n";
+  for (auto& st : framed_steps(workload_steps(t.workload, map), !disk.control_image.empty()))
+    s += "  " + toml_value(st) + ",\n";
   s += "]\n";
   s += table("disk", json{{"image", disk.image}, {"mount", json{{"fs", map.fs}, {"options", disk.mount_options}}}});
+  if (!disk.control_image.empty())
+    s += table("disk", json{{"image", disk.control_image}, {"mount", json{{"options", disk.mount_options}}}});
   for (auto& r : t.rules) s += table("rule", r);
   // As `fsfault repro` judges it (expect_accounting): a counter that did not move passes.
-  s += table("expect", json{{"accounting", "errors"}, {"before", "errors-before"}, {"after", "errors-after"},
-                            {"disk", 0}, {"fs", "ext4"}, {"require_errors", false}});
+  json accounting{{"accounting", "errors"}, {"before", "errors-before"}, {"after", "errors-after"},
+                  {"disk", 0},           {"fs", "ext4"},             {"require_errors", false}};
+  if (!known_gap.is_null()) accounting["known_gap"] = known_gap;
+  s += table("expect", accounting);
   return s;
 }
 

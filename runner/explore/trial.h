@@ -51,11 +51,17 @@ class TrialGenerator {
 struct TrialDisk {
   std::string image;  // a recipe name or an absolute path
   std::string mount_options = "errors=continue";
+  // A second disk with no rules (disk 1), watched like disk 0: an event on it is reported on a
+  // filesystem nobody faulted. "" for none. Another image than disk 0's: two copies of one image
+  // share a UUID (ext4's fsid comes from it; xfs refuses to mount the second).
+  std::string control_image;
 };
 
 // The scenario TOML of a trial: the workload framed by the fanotify watch, ext4's errors_count
 // read before and after (the accounting expectation, as `fsfault repro` judges it), phase "armed"
-// for the rules, and the rules themselves.
-std::string trial_scenario_toml(const Trial& t, const TrialDisk& disk, const faults::TargetMap& map);
+// for the rules, and the rules themselves. `known_gap` ({what, function, fixed_when}, or null) marks
+// the accounting expectation as a catalogued gap (a finding recognised as known).
+std::string trial_scenario_toml(const Trial& t, const TrialDisk& disk, const faults::TargetMap& map,
+                                const json& known_gap = nullptr);
 
 }  // namespace fsfault::vm::explore

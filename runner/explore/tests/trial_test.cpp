@@ -92,7 +92,7 @@ TEST(ExploreTrial, ScenarioTomlLoadsWithTheRulesAndTheAccountingExpectation) {
   TrialGenerator g(space({"block-bitmap:*", "inode:*", "dir:*"}), 1);
   for (std::uint64_t i = 0; i < 30; ++i) {
     Trial t = g.draw(i);
-    std::string text = trial_scenario_toml(t, TrialDisk{"ext4-basic", "errors=continue"}, small_map());
+    std::string text = trial_scenario_toml(t, TrialDisk{"ext4-basic", "errors=continue", ""}, small_map());
     Scenario s = parse_scenario_text(text, "trial.toml");  // the loader vm-test uses
     EXPECT_EQ(s.name, t.name());
     ASSERT_EQ(s.rules.size(), t.rules.size()) << text;
@@ -102,6 +102,29 @@ TEST(ExploreTrial, ScenarioTomlLoadsWithTheRulesAndTheAccountingExpectation) {
     EXPECT_EQ(s.disks.at(0).options, "errors=continue");
     EXPECT_EQ(s.steps.front()["do"], "watch");
   }
+}
+
+// A control disk: a second [[disk]] without rules, watched with the first; a known finding's
+// accounting expectation carries the catalogue's known_gap (vm-test then gives XFAIL).
+TEST(ExploreTrial, ControlDiskAndKnownGapLoad) {
+  TrialGenerator g(space({"block-bitmap:*"}), 1);
+  Trial t = g.draw(0);
+  json gap{{"what", "w"}, {"function", "__ext4_grp_locked_error"}, {"fixed_when", "x"}};
+  Scenario s = parse_scenario_text(
+      trial_scenario_toml(t, TrialDisk{"ext4-basic", "errors=continue", "ext4-small-journal"}, small_map(), gap),
+      "trial.toml");
+  ASSERT_EQ(s.disks.size(), 2u);
+  EXPECT_EQ(s.disks[1].image, "ext4-small-journal");
+  EXPECT_EQ(s.disks[1].options, "errors=continue");
+  EXPECT_EQ(s.steps.front()["disks"], json::array({0, 1}));
+  for (auto& r : s.rules) EXPECT_EQ(r.value("disk", 0), 0);
+  ASSERT_EQ(s.expects.size(), 1u);
+  EXPECT_EQ(s.expects[0]["known_gap"], gap);
+  std::string plain_toml = trial_scenario_toml(t, TrialDisk{"ext4-basic", "errors=continue", ""}, small_map());
+  Scenario plain = parse_scenario_text(plain_toml, "trial.toml");
+  EXPECT_EQ(plain.disks.size(), 1u);
+  EXPECT_FALSE(plain.steps.front().contains("disks"));
+  EXPECT_FALSE(plain.expects[0].contains("known_gap"));
 }
 
 TEST(ExploreTrial, RmSyncRemovesTheMapsFilesThenSyncs) {

@@ -172,7 +172,8 @@ BuiltKernel build_kernel(const KernelBuildRequest& req, std::ostream& log) {
   const std::string root = fs::absolute(req.cache_root).string();
   require_build_tools();
   KernelSource src = resolve_source(req, log);
-  std::vector<std::string> fragments = {req.fragments_dir + "/guest-tests/config"};
+  std::vector<std::string> fragments = {req.fragments_dir + "/guest-tests/config",
+                                        req.fragments_dir + "/guest-tests/config.optional"};
   if (req.fault_injection) fragments.push_back(req.fragments_dir + "/guest-tests/config.fault-injection");
   fragments.push_back(req.fragments_dir + "/runner/kernel/trim.config");
   BuiltKernel b;

@@ -54,6 +54,7 @@ std::vector<ConfigRequirement> catalogue_requirements(const std::vector<ConfigRe
 
 std::string fragment_text(const std::string& source_dir, bool fault_injection) {
   std::string text = base::read_file(source_dir + "/guest-tests/config");
+  text += "\n" + base::read_file(source_dir + "/guest-tests/config.optional");
   if (fault_injection) text += "\n" + base::read_file(source_dir + "/guest-tests/config.fault-injection");
   return text;
 }
@@ -61,8 +62,8 @@ std::string fragment_text(const std::string& source_dir, bool fault_injection) {
 namespace {
 
 // What a scenario needs: its `requires`, and virtio-fs on FUSE when it shares host directories
-// ([[share]], exec root = "host"). The share options are not in guest-tests/config, which every
-// run needs (and which keys `fsfault kernel build`'s cache).
+// ([[share]], exec root = "host"). The share options are in guest-tests/config.optional, not in
+// guest-tests/config, which every run needs.
 std::vector<std::string> scenario_options(const Scenario& s) {
   std::vector<std::string> need = s.config;
   if (!s.shares.empty() || s.host_root)

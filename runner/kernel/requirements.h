@@ -17,7 +17,7 @@ namespace fsfault::vm {
 std::vector<ConfigRequirement> catalogue_requirements(const std::vector<ConfigRequirement>& fragment,
                                                       const std::vector<Scenario>& scenarios);
 
-// guest-tests/config (and config.fault-injection with fault_injection), as `fsfault kernel config`
+// guest-tests/config, config.optional (and config.fault-injection with fault_injection), as `fsfault kernel config`
 // prints it. Throws naming a missing fragment file.
 std::string fragment_text(const std::string& source_dir, bool fault_injection);
 

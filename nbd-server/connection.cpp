@@ -96,8 +96,6 @@ bool Connection::read_one(PendingRequest& r) {
       log::info("{}: client left in the middle of a WRITE payload", peer_);
       return false;
     }
-  } else if (h.type == kCmdRead && r.refusal.error == 0) {
-    r.buf.resize(h.length);
   }
   return true;
 }
@@ -114,7 +112,8 @@ std::size_t Connection::read_batch(std::vector<PendingRequest>& batch, std::size
       eof_ = true;
       break;
     }
-    held += batch[n].buf.size();
+    // A READ counts its length: its data may have to be copied into its plan.
+    held += batch[n].h.type == kCmdRead ? batch[n].h.length : batch[n].buf.size();
     ++n;
   }
   done = eof_;
@@ -147,7 +146,10 @@ void Connection::worker() {
     for (std::size_t i = 0; i < n; ++i) {
       PendingRequest& r = batch[i];
       const RequestHeader& h = r.h;
-      Outcome out = r.refusal.error != 0 ? refuse(r) : dispatcher_->execute(h, std::span(r.buf));
+      const bool read = h.type == kCmdRead;
+      Outcome out = r.refusal.error != 0 ? refuse(r)
+                    : read               ? dispatcher_->execute_read(h, r.plan)
+                                         : dispatcher_->execute(h, std::span(r.buf));
       if (out.disconnect) {
         session_.exp->device->publish();
         // Shut the socket down before taking read_mu_: another worker may
@@ -157,9 +159,11 @@ void Connection::worker() {
         eof_ = true;
         return;
       }
-      const std::size_t data_len = (h.type == kCmdRead && out.error == 0) ? h.length : 0;
-      replies.add(h, out, std::span<const std::uint8_t>(r.buf.data(), data_len),
-                  session_.base_allocation_id);
+      if (read && out.error == 0 && h.length > 0) {
+        replies.add_read(h, r.plan);
+      } else {
+        replies.add(h, out, {}, session_.base_allocation_id);
+      }
     }
     if (!replies.empty()) {
       session_.exp->device->publish();  // a fault is logged before its reply leaves
@@ -177,6 +181,8 @@ void Connection::worker() {
     }
     for (std::size_t i = 0; i < n; ++i) {
       if (batch[i].buf.capacity() > kKeepBytes) std::vector<std::uint8_t>().swap(batch[i].buf);
+      ReadPlan& plan = batch[i].plan;
+      if (plan.buffer.capacity() > kKeepBytes) std::vector<std::uint8_t>().swap(plan.buffer);
     }
     if (done) return;
   }

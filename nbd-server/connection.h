@@ -54,7 +54,8 @@ class Connection {
   struct PendingRequest {
     RequestHeader h;
     Refusal refusal;                // refused before execution when error != 0
-    std::vector<std::uint8_t> buf;  // WRITE payload or READ destination
+    std::vector<std::uint8_t> buf;  // WRITE payload
+    ReadPlan plan;                  // where a READ's data is
   };
 
   void worker();

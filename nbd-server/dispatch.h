@@ -44,6 +44,9 @@ class Dispatcher {
   // Runs a validated request. For READ, `data` is the destination (length
   // bytes); for WRITE it holds the payload.
   Outcome execute(const RequestHeader& h, std::span<std::uint8_t> data);
+  // Runs a validated READ, describing its data in `plan` (file ranges to send
+  // from the page cache, or a buffer) instead of copying it.
+  Outcome execute_read(const RequestHeader& h, ReadPlan& plan);
 
   const Session& session() const { return s_; }
 

@@ -42,6 +42,20 @@ IoResult FaultFilter::read(std::span<std::uint8_t> buf, std::uint64_t offset) {
   IoResult early;
   if (gate(Op::Read, offset, buf.size(), d, early)) return early;
   if (d.torn) return IoResult::fail(EIO);  // a torn read is just a failed read
+  return read_changed(d, buf, offset);
+}
+
+IoResult FaultFilter::read_plan(std::uint64_t offset, std::uint64_t length, ReadPlan& plan) {
+  Decision d;
+  IoResult early;
+  if (gate(Op::Read, offset, length, d, early)) return early;
+  if (d.torn) return IoResult::fail(EIO);
+  if (d.edits.empty() && d.flip_bits.empty()) return inner_->read_plan(offset, length, plan);
+  return read_changed(d, plan.use_buffer(length), offset);
+}
+
+IoResult FaultFilter::read_changed(const Decision& d, std::span<std::uint8_t> buf,
+                                   std::uint64_t offset) {
   IoResult r = inner_->read(buf, offset);
   if (r.error || (d.edits.empty() && d.flip_bits.empty())) return r;
   if (IoResult w = persist(d, buf, offset); w.error) return w;

@@ -29,6 +29,9 @@ class FaultFilter final : public BlockDevice {
   }
 
   IoResult read(std::span<std::uint8_t> buf, std::uint64_t offset) override;
+  // Passes the plan down when the engine leaves the data alone; a read whose
+  // bytes a rule changes is copied, so the change applies to exactly them.
+  IoResult read_plan(std::uint64_t offset, std::uint64_t length, ReadPlan& plan) override;
   IoResult write(std::span<const std::uint8_t> buf, std::uint64_t offset, bool fua) override;
   IoResult flush() override;
   IoResult trim(std::uint64_t offset, std::uint64_t length, bool fua) override;
@@ -43,6 +46,8 @@ class FaultFilter final : public BlockDevice {
   // ends here (failed, dropped), after any delay.
   bool gate(faults::Op op, std::uint64_t offset, std::uint64_t length, faults::Decision& d,
             IoResult& early);
+  // The read once the gate let it through: from the store, then changed.
+  IoResult read_changed(const faults::Decision& d, std::span<std::uint8_t> buf, std::uint64_t offset);
   // Applies a read's data changes to buf (only the persistent ones when asked).
   static void apply(const faults::Decision& d, std::span<std::uint8_t> buf, bool persistent_only);
   // Writes the persistent changes of a read back to the store.

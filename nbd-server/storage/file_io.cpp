@@ -1,6 +1,7 @@
 #include "nbd-server/storage/file_io.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -79,6 +80,18 @@ int punch_hole(int fd, std::uint64_t offset, std::uint64_t length) {
     return errno;
   }
   return 0;
+}
+
+FileMapping::FileMapping(int fd, std::uint64_t size) {
+  if (size == 0) return;
+  void* m = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+  if (m == MAP_FAILED) return;
+  data_ = static_cast<const std::uint8_t*>(m);
+  size_ = size;
+}
+
+FileMapping::~FileMapping() {
+  if (data_ != nullptr) ::munmap(const_cast<std::uint8_t*>(data_), size_);
 }
 
 }  // namespace fsfault::nbd

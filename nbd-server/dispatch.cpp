@@ -84,6 +84,17 @@ Outcome Dispatcher::execute_read(const RequestHeader& h, ReadPlan& plan) {
   return out;
 }
 
+std::optional<Outcome> Dispatcher::execute_write_in_place(const RequestHeader& h,
+                                                          PayloadSource& payload) {
+  if (h.type != kCmdWrite || h.length == 0) return std::nullopt;
+  auto r = s_.exp->device->write_in_place(payload, h.offset, h.length, h.flags & kCmdFlagFua);
+  if (!r) return std::nullopt;
+  Outcome out;
+  out.disconnect = r->disconnect;
+  out.error = nbd_error_from_errno(r->error);
+  return out;
+}
+
 Outcome Dispatcher::execute(const RequestHeader& h, std::span<std::uint8_t> data) {
   BlockDevice& dev = *s_.exp->device;
   const bool fua = h.flags & kCmdFlagFua;

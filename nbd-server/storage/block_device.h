@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -52,6 +53,17 @@ struct IoResult {
   static IoResult fail(int e) { return {e, false}; }
 };
 
+// The payload of a WRITE still in the socket, for write_in_place(). Knows no
+// NBD: it hands out the next bytes of the payload, in order.
+class PayloadSource {
+ public:
+  virtual ~PayloadSource() = default;
+  // Receives the next dst.size() payload bytes into dst; false when the
+  // client went away (the bytes already received stay where they landed).
+  virtual bool receive(std::span<std::uint8_t> dst) = 0;
+  virtual bool discard(std::uint64_t n) = 0;
+};
+
 class BlockDevice {
  public:
   virtual ~BlockDevice() = default;
@@ -77,6 +89,20 @@ class BlockDevice {
   // backed by files). The default copies through plan.buffer.
   virtual IoResult read_plan(std::uint64_t offset, std::uint64_t length, ReadPlan& plan);
   virtual IoResult write(std::span<const std::uint8_t> buf, std::uint64_t offset, bool fua) = 0;
+  // A WRITE whose payload can be received straight into the store's memory
+  // (no buffer, no pwrite): true when write_in_place() would do so now. Pure
+  // (a hint: write_in_place() stays correct if the store changed since).
+  virtual bool can_write_in_place(std::uint64_t /*offset*/, std::uint64_t /*length*/) const {
+    return false;
+  }
+  // Takes the WRITE's `length` payload bytes from `payload` and writes them at
+  // `offset`, in place where it can. Always consumes the payload, unless the
+  // result is a disconnect. nullopt, with nothing consumed: not done, the
+  // caller receives the payload into a buffer and calls write().
+  virtual std::optional<IoResult> write_in_place(PayloadSource& /*payload*/, std::uint64_t /*offset*/,
+                                                 std::uint64_t /*length*/, bool /*fua*/) {
+    return std::nullopt;
+  }
   virtual IoResult flush() = 0;
   virtual IoResult trim(std::uint64_t offset, std::uint64_t length, bool fua) = 0;
   virtual IoResult write_zeroes(std::uint64_t offset, std::uint64_t length, bool may_trim,

@@ -47,7 +47,7 @@ OverlayStore::OverlayStore(const std::string& golden_path, const std::string& ov
     throw std::system_error(e, std::generic_category(), "size overlay");
   }
   golden_map_ = std::make_unique<FileMapping>(golden_fd_, size_);
-  overlay_map_ = std::make_unique<FileMapping>(overlay_fd_, size_);
+  overlay_map_ = std::make_unique<FileMapping>(overlay_fd_, size_, /*writable=*/true);
   granules_ = (size_ + kGranule - 1) / kGranule;
   states_ = std::make_unique<std::atomic<std::uint8_t>[]>(granules_);
   for (std::uint64_t g = 0; g < granules_; ++g) states_[g].store(kGolden, std::memory_order_relaxed);
@@ -209,6 +209,31 @@ IoResult OverlayStore::write(std::span<const std::uint8_t> buf, std::uint64_t of
     pos = run_end;
   }
   return IoResult::ok();
+}
+
+bool OverlayStore::can_write_in_place(std::uint64_t offset, std::uint64_t length) const {
+  if (overlay_map_->data() == nullptr || length == 0) return false;
+  const std::uint64_t last = (offset + length - 1) / kGranule;
+  for (std::uint64_t g = offset / kGranule; g <= last; ++g) {
+    if (state(g) != kData) return false;
+  }
+  return true;
+}
+
+std::optional<IoResult> OverlayStore::write_in_place(PayloadSource& payload, std::uint64_t offset,
+                                                     std::uint64_t length, bool fua) {
+  // Data granules stay Data (only a trim or a zero changes them, and one
+  // racing this write may be ordered either side of it; a page it punched is
+  // faulted back in by the receive, and reads as zeros while the granule is
+  // a hole). Anything else takes the buffered path.
+  if (can_write_in_place(offset, length)) {
+    auto dst = std::span(overlay_map_->data() + offset, length);
+    return payload.receive(dst) ? IoResult::ok() : IoResult::fail(EIO);
+  }
+  thread_local std::vector<std::uint8_t> buf;
+  buf.resize(length);
+  if (!payload.receive(buf)) return IoResult::fail(EIO);
+  return write(buf, offset, fua);
 }
 
 int OverlayStore::zero_granules(std::uint64_t g0, std::uint64_t g1, State s) {

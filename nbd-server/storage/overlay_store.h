@@ -43,6 +43,12 @@ class OverlayStore final : public BlockDevice {
   IoResult read(std::span<std::uint8_t> buf, std::uint64_t offset) override;
   IoResult read_plan(std::uint64_t offset, std::uint64_t length, ReadPlan& plan) override;
   IoResult write(std::span<const std::uint8_t> buf, std::uint64_t offset, bool fua) override;
+  // In place: a range whose granules all hold data already (overwrites; a
+  // granule that is not Data needs copy-up under its stripe lock, which must
+  // not wait for a client's payload).
+  bool can_write_in_place(std::uint64_t offset, std::uint64_t length) const override;
+  std::optional<IoResult> write_in_place(PayloadSource& payload, std::uint64_t offset,
+                                         std::uint64_t length, bool fua) override;
   IoResult flush() override { return IoResult::ok(); }  // the overlay is scratch
   IoResult trim(std::uint64_t offset, std::uint64_t length, bool fua) override;
   IoResult write_zeroes(std::uint64_t offset, std::uint64_t length, bool may_trim,

@@ -230,8 +230,7 @@ std::optional<IoResult> OverlayStore::write_in_place(PayloadSource& payload, std
     auto dst = std::span(overlay_map_->data() + offset, length);
     return payload.receive(dst) ? IoResult::ok() : IoResult::fail(EIO);
   }
-  thread_local std::vector<std::uint8_t> buf;
-  buf.resize(length);
+  std::vector<std::uint8_t> buf(length);  // rare (a racing trim): not kept
   if (!payload.receive(buf)) return IoResult::fail(EIO);
   return write(buf, offset, fua);
 }

@@ -1,6 +1,7 @@
 #include "guest-tests/guest/shares.h"
 
 #include "base/errno_names.h"
+#include "guest-tests/guest/clock.h"
 #include "guest-tests/guest/records.h"
 #include "guest-tests/guest/small_files.h"
 
@@ -22,10 +23,16 @@ std::string& host_root_path() {
   return path;
 }
 
-// mount -t virtiofs -o ro TAG GUEST; 0 or the errno.
+// mount -t virtiofs -o ro TAG GUEST; 0 or the errno. In a restored guest the device was just
+// hot-plugged and may still be probing: an unknown tag is EINVAL (virtio_fs_get_tree(),
+// fs/fuse/virtio_fs.c), so that is retried for a while.
 int mount_share(const std::string& tag, const std::string& guest) {
   if (int e = mkdir_parents(guest + "/x")) return e;
-  if (mount(tag.c_str(), guest.c_str(), "virtiofs", MS_RDONLY, nullptr) < 0) return errno;
+  const long long t0 = now_ms();
+  while (mount(tag.c_str(), guest.c_str(), "virtiofs", MS_RDONLY, nullptr) < 0) {
+    if ((errno != EINVAL && errno != ENODEV) || now_ms() - t0 > 10000) return errno;
+    usleep(10000);
+  }
   return 0;
 }
 

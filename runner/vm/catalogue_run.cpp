@@ -5,6 +5,7 @@
 #include "runner/kernel/requirements.h"
 #include "runner/vm/qemu_command.h"
 #include "runner/vm/saved_guest.h"
+#include "runner/vm/virtiofs_share.h"
 #include "runner/vm/vm.h"
 #include "runner/vm_config.h"
 #include "base/files.h"
@@ -173,7 +174,8 @@ void configure(const CatalogueOptions& o, RunConfig& base) {
 
 // The saved guest scenarios restore instead of booting, built now when missing or stale; without
 // one every scenario boots cold, and the output says why.
-void prepare_saved_guest(const CatalogueOptions& o, RunConfig& base) {
+void prepare_saved_guest(const CatalogueOptions& o, RunConfig& base, const std::vector<Scenario>& scenarios,
+                         const std::vector<bool>& need) {
   if (o.cold) {
     std::cout << "boot: cold for every scenario (--cold)\n";
     return;
@@ -187,6 +189,9 @@ void prepare_saved_guest(const CatalogueOptions& o, RunConfig& base) {
   std::ostringstream log;
   try {
     base.saved = ensure_saved_guest(base, o.cache + "/kernels", log);
+    bool shares = false;
+    for (size_t i = 0; i < scenarios.size(); ++i) shares |= need[i] && !scenario_shares(scenarios[i], o.shares).empty();
+    if (shares) base.saved_with_shares = ensure_saved_guest(base, o.cache + "/kernels", log, true);
     std::cout << log.str() << std::flush;
   } catch (const std::exception& e) {
     std::cout << log.str() << "saved guest: " << e.what() << "; every scenario boots cold\n" << std::flush;
@@ -260,6 +265,18 @@ int n_boot(const std::vector<Result>& results, const std::string& mode) {
   return static_cast<int>(std::count_if(results.begin(), results.end(), [&](const Result& r) { return r.outcome.boot == mode; }));
 }
 
+// "boots: N restored, M cold", and which booted cold when others were restored.
+void print_boots(const std::vector<Result>& results) {
+  const int restored = n_boot(results, "restored"), cold = n_boot(results, "cold");
+  if (restored + cold == 0) return;
+  std::cout << "boots: " << restored << " restored, " << cold << " cold\n";
+  if (restored == 0) return;
+  for (auto& r : results)
+    if (r.outcome.boot == "cold")
+      for (auto& n : r.outcome.notes)
+        if (n.rfind("cold boot: ", 0) == 0) std::cout << "  " << r.name << ": " << n << "\n";
+}
+
 // The summary line and the reports; the exit code.
 int summarize(const CatalogueOptions& o, std::vector<Result>& results) {
   std::sort(results.begin(), results.end(), [](const Result& a, const Result& b) { return a.name < b.name; });
@@ -272,8 +289,7 @@ int summarize(const CatalogueOptions& o, std::vector<Result>& results) {
             << ", " << n[Verdict::xfail] << " known gaps"
             << (n[Verdict::fixed] ? ", " + std::to_string(n[Verdict::fixed]) + " fixed (update the catalogue)" : "")
             << "\n";
-  if (n_boot(results, "restored") + n_boot(results, "cold") > 0)
-    std::cout << "boots: " << n_boot(results, "restored") << " restored, " << n_boot(results, "cold") << " cold\n";
+  print_boots(results);
   try {
     write_report(o.ktap_file, ktap(results));
     write_report(o.junit_file, junit(results));
@@ -341,7 +357,7 @@ int run_catalogue(CatalogueOptions& o, const std::vector<Scenario>& scenarios, s
     configure(o, base);
     std::vector<Result> ran(scenarios.size());
     std::vector<bool> need = gate(scenarios, base.kernel, ran, out);
-    if (std::count(need.begin(), need.end(), true) > 0) prepare_saved_guest(o, base);
+    if (std::count(need.begin(), need.end(), true) > 0) prepare_saved_guest(o, base, scenarios, need);
     run_parallel(o, base, scenarios, need, ran, out);
     results.insert(results.end(), ran.begin(), ran.end());
   }

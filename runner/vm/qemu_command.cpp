@@ -84,17 +84,24 @@ std::vector<std::string> qemu_argv(const RunConfig& c, const std::vector<std::st
 }
 
 std::vector<std::string> saved_guest_argv(const RunConfig& c, const std::string& channel_socket,
-                                          const std::string& console_log, const std::string& qmp_socket) {
+                                          const std::string& console_log, const std::string& qmp_socket,
+                                          bool shares) {
   std::vector<std::string> a = machine_argv(c, channel_socket, console_log, true);
-  // Empty PCIe slots for the disks: q35 hot-plugs only into a root port, and the restored machine
-  // must have the saved one's device set, so the ports exist from the first boot.
-  for (int i = 0; i < kRestoredDiskSlots; ++i)
-    a.insert(a.end(), {"-device", "pcie-root-port,id=" + restored_disk_port(i) + ",chassis=" + std::to_string(i + 1)});
+  // Empty PCIe slots for the disks and shares: q35 hot-plugs only into a root port, and the
+  // restored machine must have the saved one's device set, so the ports exist from the first boot.
+  for (int i = 0; i < kRestoredDiskSlots + kRestoredShareSlots; ++i)
+    a.insert(a.end(), {"-device", "pcie-root-port,id=rp" + std::to_string(i) + ",chassis=" + std::to_string(i + 1)});
+  // A share hot-plugged after the restore needs guest memory virtiofsd can map, from the boot on.
+  // Only then: restoring into a memfd took 1.7 s against 0.4-0.6 s into anonymous memory.
+  if (shares)
+    a.insert(a.end(), {"-object", "memory-backend-memfd,id=mem,size=" + std::to_string(c.mem_mb) + "M,share=on", "-numa",
+                     "node,memdev=mem"});
   a.insert(a.end(), {"-qmp", "unix:" + qmp_socket + ",server=on,wait=off"});
   return a;
 }
 
 std::string restored_disk_port(int i) { return "rp" + std::to_string(i); }
+std::string restored_share_port(int i) { return "rp" + std::to_string(kRestoredDiskSlots + i); }
 
 std::string probe_accel(const KernelInfo& k, const std::string& initramfs, const std::string& qemu, int probe_s,
                         std::string* why) {

@@ -18,15 +18,19 @@ std::vector<std::string> qemu_argv(const RunConfig& c, const std::vector<std::st
                                    const std::string& channel_socket, const std::string& console_log,
                                    const std::vector<QemuShare>& shares = {});
 
-// Disks a restored guest can take: one empty PCIe root port each.
+// Disks and shares a restored guest can take: one empty PCIe root port each (disks first).
 inline constexpr int kRestoredDiskSlots = 4;
+inline constexpr int kRestoredShareSlots = 2;
 std::string restored_disk_port(int i);
+std::string restored_share_port(int i);
 
 // QEMU's command line for the guest that is saved once and restored per scenario
 // (saved_guest.h): the cold boot's machine without disks or shares, with empty root ports for
-// the disks and a QMP socket. Restoring adds "-incoming defer".
+// them and a QMP socket; with shares, guest memory is a shared memfd (vhost-user-fs maps it into
+// virtiofsd). Restoring adds "-incoming defer".
 std::vector<std::string> saved_guest_argv(const RunConfig& c, const std::string& channel_socket,
-                                          const std::string& console_log, const std::string& qmp_socket);
+                                          const std::string& console_log, const std::string& qmp_socket,
+                                          bool shares = false);
 
 // "kvm" when a short probe boot reaches userspace within probe_s, else "tcg".
 std::string probe_accel(const KernelInfo& k, const std::string& initramfs, const std::string& qemu, int probe_s,

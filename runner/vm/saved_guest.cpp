@@ -56,13 +56,14 @@ json read_meta(const std::string& dir) {
 }
 
 // A complete state: meta.json written last, the stream the size it names.
-std::optional<SavedGuest> load(const std::string& dir) {
+std::optional<SavedGuest> load(const std::string& dir, bool shares) {
   json m = read_meta(dir);
   std::error_code ec;
   if (!m.contains("state_bytes") || fs::file_size(dir + "/state", ec) != m.value("state_bytes", 0ull) || ec)
     return std::nullopt;
   json hello = m.value("hello", json::object());
-  return SavedGuest{dir, dir + "/state", dir + "/boot-console.log", hello.dump(), hello.value("release", std::string())};
+  return SavedGuest{dir, dir + "/state", dir + "/boot-console.log", hello.dump(), hello.value("release", std::string()),
+                    shares};
 }
 
 // Old states of the same kernel image beyond the newest kKeep: each key is looked up only while
@@ -126,14 +127,14 @@ void save_state(QmpClient& qmp, const std::string& path) {
 }
 
 // Boots the saved machine to the hello and saves it into dir. Throws.
-void build(const RunConfig& c, const std::string& dir, std::ostream& log) {
+void build(const RunConfig& c, const std::string& dir, bool shares, std::ostream& log) {
   RunDir tmp("fsfault-save");
   const std::string chan_sock = tmp.path() + "/chan.sock", qmp_sock = tmp.path() + "/qmp.sock";
   int lsock = listen_unix(chan_sock);
   const auto t0 = Clock::now();
   std::error_code ec;
   fs::remove(dir + "/boot-console.log", ec);  // QEMU appends to it (append=on)
-  auto argv = saved_guest_argv(c, chan_sock, dir + "/boot-console.log", qmp_sock);
+  auto argv = saved_guest_argv(c, chan_sock, dir + "/boot-console.log", qmp_sock, shares);
   base::write_file(dir + "/command.txt", proc::shell_command(argv) + "\n");
   proc::ProcessOptions po;
   po.stdout_fd = po.stderr_fd = -1;
@@ -168,20 +169,20 @@ void build(const RunConfig& c, const std::string& dir, std::ostream& log) {
 
 }  // namespace
 
-std::string saved_guest_key(const RunConfig& c) {
+std::string saved_guest_key(const RunConfig& c, bool shares) {
   // The machine with placeholder paths: the per-run sockets and logs do not change the state.
   std::string machine;
-  for (auto& a : saved_guest_argv(c, "CHANNEL", "CONSOLE", "QMP")) machine += a + '\n';
+  for (auto& a : saved_guest_argv(c, "CHANNEL", "CONSOLE", "QMP", shares)) machine += a + '\n';
   std::string inputs = std::string(kFormat) + '\n' + machine + base::sha256_file(c.kernel.image) + '\n' +
                        base::sha256_file(c.initramfs) + '\n' + qemu_identity(c.qemu);
   return base::sha256_hex(inputs).substr(0, 16);
 }
 
-SavedGuest ensure_saved_guest(const RunConfig& c, const std::string& cache_dir, std::ostream& log) {
-  const std::string root = cache_dir + "/saved", key = saved_guest_key(c), dir = root + "/" + key;
+SavedGuest ensure_saved_guest(const RunConfig& c, const std::string& cache_dir, std::ostream& log, bool shares) {
+  const std::string root = cache_dir + "/saved", key = saved_guest_key(c, shares), dir = root + "/" + key;
   fs::create_directories(dir);
   DirLock lock(dir);
-  if (auto g = load(dir)) {
+  if (auto g = load(dir, shares)) {
     log << "saved guest: reusing " << dir << "\n";
     std::error_code ec;
     fs::last_write_time(dir + "/meta.json", fs::file_time_type::clock::now(), ec);  // recently used
@@ -189,9 +190,9 @@ SavedGuest ensure_saved_guest(const RunConfig& c, const std::string& cache_dir, 
   }
   std::error_code ec;
   fs::remove(dir + "/meta.json", ec);
-  build(c, dir, log);
+  build(c, dir, shares, log);
   remove_old(root, c.kernel.image, log);
-  if (auto g = load(dir)) return *g;
+  if (auto g = load(dir, shares)) return *g;
   throw std::runtime_error("saved guest in " + dir + " is incomplete after saving it");
 }
 

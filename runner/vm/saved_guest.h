@@ -17,13 +17,15 @@ namespace fsfault::vm {
 
 // The key of the saved state for this configuration (hex): kernel and initramfs contents, QEMU's
 // version and binary, and the machine's command line with its per-run paths left out.
-std::string saved_guest_key(const RunConfig& c);
+std::string saved_guest_key(const RunConfig& c, bool shares = false);
 
 // The saved guest for c under cache_dir/saved/<key>, booted and saved first when there is none
 // (or it is damaged). One builder per key at a time across processes (a lock file); of the same
 // kernel image's states, the 4 most recently used are kept. Throws std::runtime_error when
 // the guest cannot be booted or saved; `log` says what was reused or built, and how long it took.
-SavedGuest ensure_saved_guest(const RunConfig& c, const std::string& cache_dir, std::ostream& log);
+// shares: the variant whose memory can be shared with virtiofsd (qemu_command.h).
+SavedGuest ensure_saved_guest(const RunConfig& c, const std::string& cache_dir, std::ostream& log,
+                              bool shares = false);
 
 // Removes a saved state that failed to restore, so the next run builds it again.
 void discard_saved_guest(const SavedGuest& g);

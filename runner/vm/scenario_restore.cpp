@@ -44,8 +44,11 @@ std::string disk_serial(size_t i) { return "fsfault-d" + std::to_string(i); }
 // Why this scenario boots cold; "" when it can be restored.
 std::string ScenarioRun::cold_boot_reason() const {
   if (!c_.saved) return "no saved guest (--cold, or it could not be built)";
-  if (!scenario_shares(s_, c_.shares).empty())
-    return "the scenario shares host directories, and QEMU 7.2 cannot migrate vhost-user-fs";
+  if (!scenario_shares(s_, c_.shares).empty() && !c_.saved_with_shares)
+    return "no saved guest with shared memory for the scenario's shares (it could not be built)";
+  if (const size_t n = scenario_shares(s_, c_.shares).size(); n > static_cast<size_t>(kRestoredShareSlots))
+    return "the scenario has " + std::to_string(n) + " shares; a restored guest takes " +
+           std::to_string(kRestoredShareSlots);
   if (s_.disks.size() > static_cast<size_t>(kRestoredDiskSlots))
     return "the scenario has " + std::to_string(s_.disks.size()) + " disks; a restored guest takes " +
            std::to_string(kRestoredDiskSlots);
@@ -56,8 +59,10 @@ std::string ScenarioRun::cold_boot_reason() const {
 bool ScenarioRun::restore_qemu() {
   if (std::string why = cold_boot_reason(); !why.empty()) {
     boot_["cold_because"] = why;
+    if (c_.saved) boot_notes_.push_back("cold boot: " + why);
     return false;
   }
+  guest_ = shares_.empty() ? &*c_.saved : &*c_.saved_with_shares;
   try {
     resume_restored();
     return true;
@@ -69,7 +74,7 @@ bool ScenarioRun::restore_qemu() {
     close(lsock_);
     lsock_ = -1;
     fs::remove(tmp_ + "/chan.sock");
-    discard_saved_guest(*c_.saved);
+    discard_saved_guest(*guest_);
     std::string why = std::string("restore failed (") + e.what() + ")";
     if (std::string q = last_line(art_ + "/qemu.log"); !q.empty()) why += ", QEMU said: " + q;
     why += "; the saved state is discarded";
@@ -87,15 +92,15 @@ void ScenarioRun::resume_restored() {
   lsock_ = listen_unix(chsock);
   // The console log starts with the saved boot's (QEMU appends to it), so it reads as one boot.
   console_ = art_ + "/console.log";
-  base::write_file(console_, base::try_read_file(c_.saved->boot_console).value_or("") +
-                                 "\n[fsfault: guest restored from " + c_.saved->state + "]\n");
-  std::vector<std::string> qa = saved_guest_argv(c_, chsock, console_, qmp_sock);
+  base::write_file(console_, base::try_read_file(guest_->boot_console).value_or("") +
+                                 "\n[fsfault: guest restored from " + guest_->state + "]\n");
+  std::vector<std::string> qa = saved_guest_argv(c_, chsock, console_, qmp_sock, guest_->shares);
   qa.insert(qa.end(), {"-incoming", "defer"});
-  commands_ << "# qemu, restored from " << c_.saved->state << "\n" << proc::shell_command(qa) << "\n";
+  commands_ << "# qemu, restored from " << guest_->state << "\n" << proc::shell_command(qa) << "\n";
   qemu_ = spawn_logged(qa, art_ + "/qemu.log");
   console_watch_.emplace(console_);
   qmp_ = std::make_unique<QmpClient>(qmp_sock, kQmpMs, qemu_);
-  qmp_->execute("migrate-incoming", {{"uri", "exec:cat " + proc::shell_quote(c_.saved->state)}});
+  qmp_->execute("migrate-incoming", {{"uri", "exec:cat " + proc::shell_quote(guest_->state)}});
   for (;;) {
     std::string st = qmp_->execute("query-status").value("status", std::string());
     if (st != "inmigrate") {
@@ -107,17 +112,33 @@ void ScenarioRun::resume_restored() {
     if (ms_since(t) > kRestoreMs) throw std::runtime_error("loading the state took over " + std::to_string(kRestoreMs) + " ms");
     std::this_thread::sleep_for(milliseconds(5));
   }
+  attach_shares();
   qmp_->execute("cont");
   restored_ = true;
   boot_["mode"] = "restored";
   boot_["restore_ms"] = ms_since(t);
-  runlog_ << "guest restored from " << c_.saved->state << " in " << ms_since(t) << " ms\n";
+  runlog_ << "guest restored from " << guest_->state << " in " << ms_since(t) << " ms\n";
+}
+
+// Each share's virtiofsd (listening since start_shares) as a chardev and a vhost-user-fs device,
+// plugged while the guest is paused: QEMU 7.2 cannot migrate vhost-user-fs, so the saved machine
+// has none, and the guest's mount waits for the tag (guest-tests/guest/shares.cpp).
+void ScenarioRun::attach_shares() {
+  for (size_t i = 0; i < shares_.size(); ++i) {
+    const std::string id = "vfs" + std::to_string(i);
+    qmp_->execute("chardev-add", {{"id", id},
+                                  {"backend", {{"type", "socket"},
+                                               {"data", {{"addr", {{"type", "unix"}, {"data", {{"path", shares_[i].sock}}}}},
+                                                         {"server", false}}}}}});
+    qmp_->execute("device_add", {{"driver", "vhost-user-fs-pci"}, {"id", id + "-dev"}, {"chardev", id},
+                                 {"tag", shares_[i].share.tag}, {"bus", restored_share_port(static_cast<int>(i))}});
+  }
 }
 
 // The guest said hello before it was saved; it is waiting for its scenario now. Its wall clock
 // stopped at the save, so the plan carries the host's.
 void ScenarioRun::send_restored_plan() {
-  trace_.kernel_release = c_.saved->release;
+  trace_.kernel_release = guest_->release;
   json plan = plan_;
   plan["attach"] = true;
   plan["realtime_ms"] = std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();

@@ -218,7 +218,7 @@ std::optional<Outcome> ScenarioRun::accept_channel() {
 std::string ScenarioRun::pump_channel() {
   std::ofstream records(art_ + "/records.jsonl");
   // A restored guest said hello before it was saved: its record, so records.jsonl reads the same.
-  if (restored_) records << c_.saved->hello << std::endl;
+  if (restored_) records << guest_->hello << std::endl;
   LineReader rd(chan_);
   size_t record_bytes = 0, lines = 0;
   auto last_watch = Clock::now();

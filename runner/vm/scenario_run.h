@@ -56,6 +56,7 @@ class ScenarioRun {
   std::string cold_boot_reason() const;
   bool restore_qemu();
   void resume_restored();
+  void attach_shares();
   void send_restored_plan();
   std::string take_attach_record(const std::string& type, const json& j);
   json attach_disk(size_t i);
@@ -96,6 +97,7 @@ class ScenarioRun {
   int lsock_ = -1, chan_ = -1;
   std::unique_ptr<QmpClient> qmp_;  // a restored QEMU's
   bool restored_ = false;
+  const SavedGuest* guest_ = nullptr;  // the saved guest restored (c_.saved or c_.saved_with_shares)
   std::vector<std::string> boot_notes_;  // why a restore fell back to a cold boot
   json boot_ = json::object();      // how the guest started, and the stages' times (result.json)
 };

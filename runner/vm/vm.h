@@ -20,6 +20,7 @@ struct SavedGuest {
   std::string boot_console;  // the saved boot's console log
   std::string hello;         // the guest's hello record at save time (one JSON line)
   std::string release;       // its kernel release
+  bool shares = false;       // its memory is a shared memfd, so shares can be hot-plugged
 };
 
 struct RunConfig {
@@ -37,6 +38,7 @@ struct RunConfig {
   std::string repro_prefix;        // command line that reruns just this scenario
   std::vector<ShareSpec> shares;   // --share: shared into every scenario's guest
   std::optional<SavedGuest> saved;  // restore this instead of a cold boot, where the scenario allows
+  std::optional<SavedGuest> saved_with_shares;  // the same for scenarios with shares
 };
 
 Outcome run_scenario(const Scenario& s, const RunConfig& c, std::mutex& log_mutex);

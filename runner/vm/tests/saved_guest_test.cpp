@@ -51,6 +51,7 @@ TEST_F(SavedGuestKey, ContentsAndMachineNameTheState) {
   RunConfig kvm = c_;
   kvm.accel = "kvm";
   EXPECT_NE(saved_guest_key(kvm), k) << "the accelerator is part of the saved machine";
+  EXPECT_NE(saved_guest_key(c_, true), k) << "the shared-memory variant is another machine";
 }
 
 TEST_F(SavedGuestKey, RunPathsDoNotChangeIt) {

@@ -3,13 +3,10 @@
 
 #include "base/files.h"
 #include "runner/vm/qemu_command.h"
+#include "process/temp_file.h"
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <filesystem>
-
-namespace fs = std::filesystem;
 using fsfault::vm::RunConfig;
 using fsfault::vm::saved_guest_key;
 
@@ -18,16 +15,11 @@ namespace {
 class SavedGuestKey : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/fsfault-saved-key.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    fsfault::base::write_file(dir_ + "/bzImage", "kernel bytes");
-    fsfault::base::write_file(dir_ + "/initramfs", "initramfs bytes");
-    c_.kernel.image = dir_ + "/bzImage";
-    c_.initramfs = dir_ + "/initramfs";
+    c_.kernel.image = kernel_.path().string();
+    c_.initramfs = initramfs_.path().string();
   }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string dir_;
+  fsfault::proc::TempFile kernel_{"kernel bytes", "fsfault-saved-key-bzImage"};
+  fsfault::proc::TempFile initramfs_{"initramfs bytes", "fsfault-saved-key-initramfs"};
   RunConfig c_;
 };
 

@@ -12,6 +12,27 @@
 
 namespace fsfault::nbd {
 
+namespace {
+// A WRITE payload read from the connection's socket, for write_in_place().
+class SocketPayload final : public PayloadSource {
+ public:
+  explicit SocketPayload(SocketReader& in) : in_(in) {}
+  bool receive(std::span<std::uint8_t> dst) override {
+    failed_ = failed_ || !in_.read_exact(dst.data(), dst.size());
+    return !failed_;
+  }
+  bool discard(std::uint64_t n) override {
+    failed_ = failed_ || !in_.discard(n);
+    return !failed_;
+  }
+  bool failed() const { return failed_; }
+
+ private:
+  SocketReader& in_;
+  bool failed_ = false;
+};
+}  // namespace
+
 Connection::Connection(int fd, std::string peer, const ExportTable& exports,
                        ConnectionLimits limits)
     : fd_(fd), peer_(std::move(peer)), exports_(exports), limits_(limits), in_(fd) {}
@@ -62,6 +83,7 @@ void Connection::serve() {
 bool Connection::read_one(PendingRequest& r) {
   RequestHeader& h = r.h;
   r.refusal = {};
+  r.done.reset();
   std::uint8_t hb[kRequestHeaderSize];
   if (!in_.read_exact(hb, sizeof hb)) {
     if (!stopping_.load()) log::info("{}: client disconnected", peer_);
@@ -91,13 +113,20 @@ bool Connection::read_one(PendingRequest& r) {
       if (!in_.discard(h.length)) return false;
       return true;
     }
+    if (r.refusal.error == 0 && h.length >= kInPlaceBytes && !session_.exp->device->may_sleep()) {
+      SocketPayload payload(in_);
+      r.done = dispatcher_->execute_write_in_place(h, payload);
+      if (payload.failed()) {
+        log::info("{}: client left in the middle of a WRITE payload", peer_);
+        return false;
+      }
+      if (r.done) return true;
+    }
     r.buf.resize(h.length);
     if (!in_.read_exact(r.buf.data(), h.length)) {
       log::info("{}: client left in the middle of a WRITE payload", peer_);
       return false;
     }
-  } else if (h.type == kCmdRead && r.refusal.error == 0) {
-    r.buf.resize(h.length);
   }
   return true;
 }
@@ -114,8 +143,15 @@ std::size_t Connection::read_batch(std::vector<PendingRequest>& batch, std::size
       eof_ = true;
       break;
     }
-    held += batch[n].buf.size();
+    // A READ counts its length: its data may have to be copied into its plan.
+    held += batch[n].h.type == kCmdRead ? batch[n].h.length : batch[n].buf.size();
+    // A disconnect decided in place left its payload unread: stop here.
+    const bool last = batch[n].done && batch[n].done->disconnect;
     ++n;
+    if (last) {
+      eof_ = true;
+      break;
+    }
   }
   done = eof_;
   return n;
@@ -147,7 +183,11 @@ void Connection::worker() {
     for (std::size_t i = 0; i < n; ++i) {
       PendingRequest& r = batch[i];
       const RequestHeader& h = r.h;
-      Outcome out = r.refusal.error != 0 ? refuse(r) : dispatcher_->execute(h, std::span(r.buf));
+      const bool read = h.type == kCmdRead;
+      Outcome out = r.refusal.error != 0 ? refuse(r)
+                    : r.done             ? std::move(*r.done)
+                    : read               ? dispatcher_->execute_read(h, r.plan)
+                                         : dispatcher_->execute(h, std::span(r.buf));
       if (out.disconnect) {
         session_.exp->device->publish();
         // Shut the socket down before taking read_mu_: another worker may
@@ -157,9 +197,11 @@ void Connection::worker() {
         eof_ = true;
         return;
       }
-      const std::size_t data_len = (h.type == kCmdRead && out.error == 0) ? h.length : 0;
-      replies.add(h, out, std::span<const std::uint8_t>(r.buf.data(), data_len),
-                  session_.base_allocation_id);
+      if (read && out.error == 0 && h.length > 0) {
+        replies.add_read(h, r.plan);
+      } else {
+        replies.add(h, out, {}, session_.base_allocation_id);
+      }
     }
     if (!replies.empty()) {
       session_.exp->device->publish();  // a fault is logged before its reply leaves
@@ -177,6 +219,8 @@ void Connection::worker() {
     }
     for (std::size_t i = 0; i < n; ++i) {
       if (batch[i].buf.capacity() > kKeepBytes) std::vector<std::uint8_t>().swap(batch[i].buf);
+      ReadPlan& plan = batch[i].plan;
+      if (plan.buffer.capacity() > kKeepBytes) std::vector<std::uint8_t>().swap(plan.buffer);
     }
     if (done) return;
   }

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "nbd-server/dispatch.h"
@@ -51,10 +52,16 @@ class Connection {
   // A buffer larger than this is freed once its reply is sent, so a burst of
   // large requests leaves no memory behind.
   static constexpr std::size_t kKeepBytes = 1 << 20;
+  // A WRITE at least this long is offered to the store to receive in place
+  // (it then runs in the reading thread); shorter ones are buffered, so their
+  // pwrites run in parallel on the workers.
+  static constexpr std::uint32_t kInPlaceBytes = 64 * 1024;
   struct PendingRequest {
     RequestHeader h;
     Refusal refusal;                // refused before execution when error != 0
-    std::vector<std::uint8_t> buf;  // WRITE payload or READ destination
+    std::vector<std::uint8_t> buf;  // WRITE payload
+    ReadPlan plan;                  // where a READ's data is
+    std::optional<Outcome> done;    // a WRITE executed while its payload was received
   };
 
   void worker();

@@ -74,6 +74,27 @@ Refusal Dispatcher::check(const RequestHeader& h) const {
   return {};
 }
 
+Outcome Dispatcher::execute_read(const RequestHeader& h, ReadPlan& plan) {
+  plan.clear();
+  Outcome out;
+  if (h.length == 0) return out;
+  IoResult r = s_.exp->device->read_plan(h.offset, h.length, plan);
+  out.disconnect = r.disconnect;
+  out.error = nbd_error_from_errno(r.error);
+  return out;
+}
+
+std::optional<Outcome> Dispatcher::execute_write_in_place(const RequestHeader& h,
+                                                          PayloadSource& payload) {
+  if (h.type != kCmdWrite || h.length == 0) return std::nullopt;
+  auto r = s_.exp->device->write_in_place(payload, h.offset, h.length, h.flags & kCmdFlagFua);
+  if (!r) return std::nullopt;
+  Outcome out;
+  out.disconnect = r->disconnect;
+  out.error = nbd_error_from_errno(r->error);
+  return out;
+}
+
 Outcome Dispatcher::execute(const RequestHeader& h, std::span<std::uint8_t> data) {
   BlockDevice& dev = *s_.exp->device;
   const bool fua = h.flags & kCmdFlagFua;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -44,6 +45,14 @@ class Dispatcher {
   // Runs a validated request. For READ, `data` is the destination (length
   // bytes); for WRITE it holds the payload.
   Outcome execute(const RequestHeader& h, std::span<std::uint8_t> data);
+  // Runs a validated READ, describing its data in `plan` (file ranges to send
+  // from the page cache, or a buffer) instead of copying it.
+  Outcome execute_read(const RequestHeader& h, ReadPlan& plan);
+
+  // Runs a validated WRITE whose payload is still in the socket, receiving it
+  // straight into the store where the store can (BlockDevice::write_in_place);
+  // nullopt, with nothing consumed, when it cannot.
+  std::optional<Outcome> execute_write_in_place(const RequestHeader& h, PayloadSource& payload);
 
   const Session& session() const { return s_; }
 

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstring>
 #include <thread>
+#include <optional>
 #include <vector>
 
 namespace fsfault::nbd {
@@ -42,6 +43,20 @@ IoResult FaultFilter::read(std::span<std::uint8_t> buf, std::uint64_t offset) {
   IoResult early;
   if (gate(Op::Read, offset, buf.size(), d, early)) return early;
   if (d.torn) return IoResult::fail(EIO);  // a torn read is just a failed read
+  return read_changed(d, buf, offset);
+}
+
+IoResult FaultFilter::read_plan(std::uint64_t offset, std::uint64_t length, ReadPlan& plan) {
+  Decision d;
+  IoResult early;
+  if (gate(Op::Read, offset, length, d, early)) return early;
+  if (d.torn) return IoResult::fail(EIO);
+  if (d.edits.empty() && d.flip_bits.empty()) return inner_->read_plan(offset, length, plan);
+  return read_changed(d, plan.use_buffer(length), offset);
+}
+
+IoResult FaultFilter::read_changed(const Decision& d, std::span<std::uint8_t> buf,
+                                   std::uint64_t offset) {
   IoResult r = inner_->read(buf, offset);
   if (r.error || (d.edits.empty() && d.flip_bits.empty())) return r;
   if (IoResult w = persist(d, buf, offset); w.error) return w;
@@ -100,6 +115,11 @@ IoResult FaultFilter::write(std::span<const std::uint8_t> buf, std::uint64_t off
   Decision d;
   IoResult early;
   if (gate(Op::Write, offset, buf.size(), d, early)) return early;
+  return write_decided(d, buf, offset, fua);
+}
+
+IoResult FaultFilter::write_decided(const Decision& d, std::span<const std::uint8_t> buf,
+                                    std::uint64_t offset, bool fua) {
   if (d.torn) {
     const std::uint64_t half = torn_length(buf.size());
     if (half > 0) {
@@ -109,6 +129,24 @@ IoResult FaultFilter::write(std::span<const std::uint8_t> buf, std::uint64_t off
     return IoResult::fail(EIO);
   }
   return inner_->write(buf, offset, fua);
+}
+
+std::optional<IoResult> FaultFilter::write_in_place(PayloadSource& payload, std::uint64_t offset,
+                                                    std::uint64_t length, bool fua) {
+  if (!inner_->can_write_in_place(offset, length)) return std::nullopt;
+  Decision d;
+  IoResult early;
+  if (gate(Op::Write, offset, length, d, early)) {
+    if (early.disconnect) return early;
+    return payload.discard(length) ? early : IoResult::fail(EIO);
+  }
+  if (!d.torn) {
+    if (auto r = inner_->write_in_place(payload, offset, length, fua)) return r;
+  }
+  // Torn, or the store changed its mind (nothing consumed): through a buffer.
+  std::vector<std::uint8_t> buf(length);
+  if (!payload.receive(buf)) return IoResult::fail(EIO);
+  return write_decided(d, buf, offset, fua);
 }
 
 IoResult FaultFilter::flush() {

@@ -29,7 +29,19 @@ class FaultFilter final : public BlockDevice {
   }
 
   IoResult read(std::span<std::uint8_t> buf, std::uint64_t offset) override;
+  // Passes the plan down when the engine leaves the data alone; a read whose
+  // bytes a rule changes is copied, so the change applies to exactly them.
+  IoResult read_plan(std::uint64_t offset, std::uint64_t length, ReadPlan& plan) override;
   IoResult write(std::span<const std::uint8_t> buf, std::uint64_t offset, bool fua) override;
+  bool can_write_in_place(std::uint64_t offset, std::uint64_t length) const override {
+    return inner_->can_write_in_place(offset, length);
+  }
+  // The engine decides before the payload is received: a write it leaves
+  // alone lands in place, a failed one's payload is drained, a torn one is
+  // received into a buffer and half written. nullopt when the store cannot
+  // take it in place (nothing evaluated yet: write() will).
+  std::optional<IoResult> write_in_place(PayloadSource& payload, std::uint64_t offset,
+                                         std::uint64_t length, bool fua) override;
   IoResult flush() override;
   IoResult trim(std::uint64_t offset, std::uint64_t length, bool fua) override;
   IoResult write_zeroes(std::uint64_t offset, std::uint64_t length, bool may_trim,
@@ -43,6 +55,11 @@ class FaultFilter final : public BlockDevice {
   // ends here (failed, dropped), after any delay.
   bool gate(faults::Op op, std::uint64_t offset, std::uint64_t length, faults::Decision& d,
             IoResult& early);
+  // The read once the gate let it through: from the store, then changed.
+  IoResult read_changed(const faults::Decision& d, std::span<std::uint8_t> buf, std::uint64_t offset);
+  // The write once the gate let it through: whole, or its first half if torn.
+  IoResult write_decided(const faults::Decision& d, std::span<const std::uint8_t> buf,
+                         std::uint64_t offset, bool fua);
   // Applies a read's data changes to buf (only the persistent ones when asked).
   static void apply(const faults::Decision& d, std::span<std::uint8_t> buf, bool persistent_only);
   // Writes the persistent changes of a read back to the store.

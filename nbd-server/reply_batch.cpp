@@ -3,6 +3,8 @@
 #include "nbd-server/protocol.h"
 #include "nbd-server/socket_io.h"
 
+#include <algorithm>
+#include <array>
 #include <stdexcept>
 
 namespace fsfault::nbd {
@@ -61,9 +63,44 @@ void ReplyBatch::add(const RequestHeader& h, const Outcome& out,
   push(hdr.data(), kStructuredReplyHeaderSize);
 }
 
+void ReplyBatch::add_read_header(const RequestHeader& h) {
+  if (headers_.size() == capacity_) throw std::length_error("ReplyBatch: more replies than its capacity");
+  auto& hdr = headers_.emplace_back();
+  if (!structured_) {
+    encode_simple_reply(hdr.data(), {0, h.cookie});
+    iov_.push_back({hdr.data(), kSimpleReplySize});
+    return;
+  }
+  encode_chunk_header(hdr.data(), {kReplyFlagDone, kReplyOffsetData, h.cookie, 8 + h.length});
+  for (int i = 0; i < 8; ++i) {
+    hdr[kStructuredReplyHeaderSize + i] = static_cast<std::uint8_t>(h.offset >> (56 - 8 * i));
+  }
+  iov_.push_back({hdr.data(), kStructuredReplyHeaderSize + 8});
+}
+
+void ReplyBatch::add_read(const RequestHeader& h, const ReadPlan& plan) {
+  if (plan.in_buffer) {
+    add(h, Outcome{}, std::span<const std::uint8_t>(plan.buffer.data(), h.length), 0);
+    return;
+  }
+  add_read_header(h);
+  // Zeros come from a static buffer (never written, so never copied into RAM).
+  static const std::array<std::uint8_t, 1 << 20> zeros{};
+  for (const ReadPiece& p : plan.pieces) {
+    if (p.data != nullptr) {
+      iov_.push_back({const_cast<std::uint8_t*>(p.data), p.length});
+      continue;
+    }
+    for (std::uint64_t left = p.length; left > 0;) {
+      const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(left, zeros.size()));
+      iov_.push_back({const_cast<std::uint8_t*>(zeros.data()), n});
+      left -= n;
+    }
+  }
+}
+
 bool ReplyBatch::flush(int fd) {
   bool ok = true;
-  // IOV_MAX is 1024; a batch holds at most capacity_ * 2 entries.
   if (!iov_.empty()) ok = writev_all(fd, iov_.data(), static_cast<int>(iov_.size()));
   iov_.clear();
   headers_.clear();

@@ -4,7 +4,9 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 
 namespace fsfault::nbd {
@@ -90,7 +92,7 @@ bool writev_all(int fd, struct iovec* iov, int count) {
   while (count > 0) {
     struct msghdr msg {};
     msg.msg_iov = iov;
-    msg.msg_iovlen = static_cast<std::size_t>(count);
+    msg.msg_iovlen = static_cast<std::size_t>(std::min(count, IOV_MAX));
     ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR) continue;

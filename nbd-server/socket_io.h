@@ -39,7 +39,7 @@ class SocketReader {
 };
 
 bool write_all(int fd, const void* data, std::size_t n);
-// Writes every byte of iov[0..count); iov is modified.
+// Writes every byte of iov[0..count) (any count: IOV_MAX at a time); iov is modified.
 bool writev_all(int fd, struct iovec* iov, int count);
 
 // A signal-safe way to wake blocked connections: shutdown(2) the socket.

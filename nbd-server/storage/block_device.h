@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -18,11 +19,49 @@ struct ExtentInfo {
 
 // How a request ended, beyond its errno: a filter can ask the connection to
 // drop the client (a vanished device) instead of replying.
+// Where the bytes of a read are, so the connection can send them with one
+// sendmsg(2) from a mapping of the store's files (the kernel's copy into the
+// socket is the only one) instead of reading them into a buffer first. Either
+// pieces (memory and zeros, in order, covering the read exactly) or, when the
+// device had to produce the bytes itself (a fault changed them), `buffer`.
+// Mapped memory is read when the reply is sent: it must hold this offset's
+// data for any concurrent request's point of view (a golden image never
+// changes; an overlay range holds this offset's data or, after a racing
+// trim, zeros).
+struct ReadPiece {
+  const std::uint8_t* data = nullptr;  // nullptr: zeros
+  std::uint64_t length = 0;
+};
+struct ReadPlan {
+  std::vector<ReadPiece> pieces;
+  std::vector<std::uint8_t> buffer;
+  bool in_buffer = false;
+  void clear() {
+    pieces.clear();
+    in_buffer = false;
+  }
+  // Appends a piece, merging it with the previous one when contiguous.
+  void add(const std::uint8_t* data, std::uint64_t length);
+  // Switches to the buffer (sized to `length`) and returns it.
+  std::span<std::uint8_t> use_buffer(std::size_t length);
+};
+
 struct IoResult {
   int error = 0;
   bool disconnect = false;
   static IoResult ok() { return {}; }
   static IoResult fail(int e) { return {e, false}; }
+};
+
+// The payload of a WRITE still in the socket, for write_in_place(). Knows no
+// NBD: it hands out the next bytes of the payload, in order.
+class PayloadSource {
+ public:
+  virtual ~PayloadSource() = default;
+  // Receives the next dst.size() payload bytes into dst; false when the
+  // client went away (the bytes already received stay where they landed).
+  virtual bool receive(std::span<std::uint8_t> dst) = 0;
+  virtual bool discard(std::uint64_t n) = 0;
 };
 
 class BlockDevice {
@@ -46,7 +85,24 @@ class BlockDevice {
   virtual void publish() {}
 
   virtual IoResult read(std::span<std::uint8_t> buf, std::uint64_t offset) = 0;
+  // The same read, described instead of copied where the device can (stores
+  // backed by files). The default copies through plan.buffer.
+  virtual IoResult read_plan(std::uint64_t offset, std::uint64_t length, ReadPlan& plan);
   virtual IoResult write(std::span<const std::uint8_t> buf, std::uint64_t offset, bool fua) = 0;
+  // A WRITE whose payload can be received straight into the store's memory
+  // (no buffer, no pwrite): true when write_in_place() would do so now. Pure
+  // (a hint: write_in_place() stays correct if the store changed since).
+  virtual bool can_write_in_place(std::uint64_t /*offset*/, std::uint64_t /*length*/) const {
+    return false;
+  }
+  // Takes the WRITE's `length` payload bytes from `payload` and writes them at
+  // `offset`, in place where it can. Always consumes the payload, unless the
+  // result is a disconnect. nullopt, with nothing consumed: not done, the
+  // caller receives the payload into a buffer and calls write().
+  virtual std::optional<IoResult> write_in_place(PayloadSource& /*payload*/, std::uint64_t /*offset*/,
+                                                 std::uint64_t /*length*/, bool /*fua*/) {
+    return std::nullopt;
+  }
   virtual IoResult flush() = 0;
   virtual IoResult trim(std::uint64_t offset, std::uint64_t length, bool fua) = 0;
   virtual IoResult write_zeroes(std::uint64_t offset, std::uint64_t length, bool may_trim,

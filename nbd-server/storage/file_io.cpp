@@ -1,6 +1,7 @@
 #include "nbd-server/storage/file_io.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -79,6 +80,18 @@ int punch_hole(int fd, std::uint64_t offset, std::uint64_t length) {
     return errno;
   }
   return 0;
+}
+
+FileMapping::FileMapping(int fd, std::uint64_t size, bool writable) {
+  if (size == 0) return;
+  void* m = ::mmap(nullptr, size, writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd, 0);
+  if (m == MAP_FAILED) return;
+  data_ = static_cast<std::uint8_t*>(m);
+  size_ = size;
+}
+
+FileMapping::~FileMapping() {
+  if (data_ != nullptr) ::munmap(data_, size_);
 }
 
 }  // namespace fsfault::nbd

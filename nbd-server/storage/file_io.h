@@ -23,4 +23,25 @@ void file_extents(int fd, std::uint64_t file_size, std::uint64_t offset, std::ui
 // Punch a hole (keep size); returns 0 or errno.
 int punch_hole(int fd, std::uint64_t offset, std::uint64_t length);
 
+// A shared mapping of the first `size` bytes of a file, whose pages a reply
+// sends with sendmsg(2) (the kernel copies them from the page cache into the
+// socket, the only copy) or, when writable, a WRITE payload is received into
+// with recv(2). The server itself never touches the pages; the kernel does,
+// so a page it cannot fault in (the file shrank, memory ran out) fails that
+// sendmsg/recv with EFAULT and never raises SIGBUS. Empty (data() null) when
+// the file cannot be mapped; callers then copy with pread/pwrite.
+class FileMapping {
+ public:
+  FileMapping() = default;
+  FileMapping(int fd, std::uint64_t size, bool writable = false);
+  ~FileMapping();
+  FileMapping(const FileMapping&) = delete;
+  FileMapping& operator=(const FileMapping&) = delete;
+  std::uint8_t* data() const { return data_; }
+
+ private:
+  std::uint8_t* data_ = nullptr;
+  std::uint64_t size_ = 0;
+};
+
 }  // namespace fsfault::nbd

@@ -46,12 +46,16 @@ OverlayStore::OverlayStore(const std::string& golden_path, const std::string& ov
     ::close(overlay_fd_);
     throw std::system_error(e, std::generic_category(), "size overlay");
   }
+  golden_map_ = std::make_unique<FileMapping>(golden_fd_, size_);
+  overlay_map_ = std::make_unique<FileMapping>(overlay_fd_, size_, /*writable=*/true);
   granules_ = (size_ + kGranule - 1) / kGranule;
   states_ = std::make_unique<std::atomic<std::uint8_t>[]>(granules_);
   for (std::uint64_t g = 0; g < granules_; ++g) states_[g].store(kGolden, std::memory_order_relaxed);
 }
 
 OverlayStore::~OverlayStore() {
+  golden_map_.reset();
+  overlay_map_.reset();
   if (golden_fd_ >= 0) ::close(golden_fd_);
   if (overlay_fd_ >= 0) ::close(overlay_fd_);
 }
@@ -72,26 +76,43 @@ int OverlayStore::read_run(State s, std::span<std::uint8_t> buf, std::uint64_t o
   return EIO;
 }
 
+void OverlayStore::snapshot_runs(std::uint64_t offset, std::uint64_t end,
+                                 std::vector<Run>& runs) const {
+  runs.clear();
+  for (std::uint64_t pos = offset; pos < end;) {
+    const State s = state(pos / kGranule);
+    const std::uint64_t stop = run_end(pos, end, s);
+    runs.push_back({s, pos, stop});
+    pos = stop;
+  }
+}
+
+IoResult OverlayStore::read_plan(std::uint64_t offset, std::uint64_t length, ReadPlan& plan) {
+  const std::uint8_t* golden = golden_map_->data();
+  const std::uint8_t* overlay = overlay_map_->data();
+  if (golden == nullptr || overlay == nullptr) return read(plan.use_buffer(length), offset);
+  if (!touched_.load(std::memory_order_acquire)) {
+    plan.add(golden + offset, length);
+    return IoResult::ok();
+  }
+  thread_local std::vector<Run> runs;
+  snapshot_runs(offset, offset + length, runs);
+  for (const Run& r : runs) {
+    // A Data range is read when the reply is sent: if a trim races it, the
+    // punched range reads as zeros, which the trim allows.
+    const std::uint8_t* base = r.state == kGolden ? golden : r.state == kData ? overlay : nullptr;
+    plan.add(base == nullptr ? nullptr : base + r.begin, r.end - r.begin);
+  }
+  return IoResult::ok();
+}
+
 IoResult OverlayStore::read(std::span<std::uint8_t> buf, std::uint64_t offset) {
   if (!touched_.load(std::memory_order_acquire)) {
     return IoResult::fail(pread_full(golden_fd_, buf, offset));
   }
   const std::uint64_t end = offset + buf.size();
-  // Snapshot the states as runs of equal state. A granule that changes
-  // state after the snapshot is a concurrent write: either version is right.
-  struct Run {
-    State state;
-    std::uint64_t begin, end;
-  };
   thread_local std::vector<Run> runs;
-  runs.clear();
-  for (std::uint64_t pos = offset; pos < end;) {
-    const std::uint64_t g = pos / kGranule;
-    const State s = state(g);
-    const std::uint64_t stop = run_end(pos, end, s);
-    runs.push_back({s, pos, stop});
-    pos = stop;
-  }
+  snapshot_runs(offset, end, runs);
   if (runs.size() <= kMaxRunsPerRead) {
     for (const Run& r : runs) {
       if (int e = read_run(r.state, buf.subspan(r.begin - offset, r.end - r.begin), r.begin)) {
@@ -188,6 +209,30 @@ IoResult OverlayStore::write(std::span<const std::uint8_t> buf, std::uint64_t of
     pos = run_end;
   }
   return IoResult::ok();
+}
+
+bool OverlayStore::can_write_in_place(std::uint64_t offset, std::uint64_t length) const {
+  if (overlay_map_->data() == nullptr || length == 0) return false;
+  const std::uint64_t last = (offset + length - 1) / kGranule;
+  for (std::uint64_t g = offset / kGranule; g <= last; ++g) {
+    if (state(g) != kData) return false;
+  }
+  return true;
+}
+
+std::optional<IoResult> OverlayStore::write_in_place(PayloadSource& payload, std::uint64_t offset,
+                                                     std::uint64_t length, bool fua) {
+  // Data granules stay Data (only a trim or a zero changes them, and one
+  // racing this write may be ordered either side of it; a page it punched is
+  // faulted back in by the receive, and reads as zeros while the granule is
+  // a hole). Anything else takes the buffered path.
+  if (can_write_in_place(offset, length)) {
+    auto dst = std::span(overlay_map_->data() + offset, length);
+    return payload.receive(dst) ? IoResult::ok() : IoResult::fail(EIO);
+  }
+  std::vector<std::uint8_t> buf(length);  // rare (a racing trim): not kept
+  if (!payload.receive(buf)) return IoResult::fail(EIO);
+  return write(buf, offset, fua);
 }
 
 int OverlayStore::zero_granules(std::uint64_t g0, std::uint64_t g1, State s) {

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "nbd-server/storage/block_device.h"
+#include "nbd-server/storage/file_io.h"
 
 namespace fsfault::nbd {
 
@@ -40,7 +41,14 @@ class OverlayStore final : public BlockDevice {
   bool writable() const override { return true; }
 
   IoResult read(std::span<std::uint8_t> buf, std::uint64_t offset) override;
+  IoResult read_plan(std::uint64_t offset, std::uint64_t length, ReadPlan& plan) override;
   IoResult write(std::span<const std::uint8_t> buf, std::uint64_t offset, bool fua) override;
+  // In place: a range whose granules all hold data already (overwrites; a
+  // granule that is not Data needs copy-up under its stripe lock, which must
+  // not wait for a client's payload).
+  bool can_write_in_place(std::uint64_t offset, std::uint64_t length) const override;
+  std::optional<IoResult> write_in_place(PayloadSource& payload, std::uint64_t offset,
+                                         std::uint64_t length, bool fua) override;
   IoResult flush() override { return IoResult::ok(); }  // the overlay is scratch
   IoResult trim(std::uint64_t offset, std::uint64_t length, bool fua) override;
   IoResult write_zeroes(std::uint64_t offset, std::uint64_t length, bool may_trim,
@@ -57,12 +65,20 @@ class OverlayStore final : public BlockDevice {
  private:
   enum State : std::uint8_t { kGolden = 0, kData = 1, kHole = 2, kZeroAlloc = 3 };
 
+  struct Run {
+    State state;
+    std::uint64_t begin, end;
+  };
   State state(std::uint64_t g) const { return static_cast<State>(states_[g].load(std::memory_order_acquire)); }
   void set_state(std::uint64_t g, State s) { states_[g].store(s, std::memory_order_release); }
   std::mutex& stripe(std::uint64_t g) { return stripes_[g % stripes_.size()]; }
 
   // End of the run of granules in state s that starts at byte pos, at most end.
   std::uint64_t run_end(std::uint64_t pos, std::uint64_t end, State s) const;
+  // Snapshots [offset, end) as runs of equal state into `runs` (cleared). A
+  // granule that changes state after the snapshot is a concurrent write:
+  // either version is right.
+  void snapshot_runs(std::uint64_t offset, std::uint64_t end, std::vector<Run>& runs) const;
   // Reads granule-aligned-or-not [offset, offset+buf.size()) within one state run.
   int read_run(State s, std::span<std::uint8_t> buf, std::uint64_t offset);
   // Writes bytes inside granule g that is not (yet) Data: copy-up under lock.
@@ -72,6 +88,8 @@ class OverlayStore final : public BlockDevice {
 
   int golden_fd_ = -1;
   int overlay_fd_ = -1;
+  // Read-only mappings of both files, for read_plan().
+  std::unique_ptr<FileMapping> golden_map_, overlay_map_;
   std::uint64_t size_ = 0;
   std::uint64_t granules_ = 0;
   std::unique_ptr<std::atomic<std::uint8_t>[]> states_;

@@ -30,6 +30,7 @@ RawStore::RawStore(const std::string& path, Mode mode) : mode_(mode) {
   fd_ = ::open(path.c_str(), flags);
   if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "open " + path);
   size_ = file_size(fd_);
+  map_ = std::make_unique<FileMapping>(fd_, size_);
 }
 
 RawStore::~RawStore() {
@@ -38,6 +39,12 @@ RawStore::~RawStore() {
 
 IoResult RawStore::read(std::span<std::uint8_t> buf, std::uint64_t offset) {
   return IoResult::fail(pread_full(fd_, buf, offset));
+}
+
+IoResult RawStore::read_plan(std::uint64_t offset, std::uint64_t length, ReadPlan& plan) {
+  if (map_->data() == nullptr) return read(plan.use_buffer(length), offset);
+  plan.add(map_->data() + offset, length);
+  return IoResult::ok();
 }
 
 IoResult RawStore::write(std::span<const std::uint8_t> buf, std::uint64_t offset, bool fua) {

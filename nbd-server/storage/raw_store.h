@@ -3,9 +3,11 @@
 // the server) and for --read-only.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "nbd-server/storage/block_device.h"
+#include "nbd-server/storage/file_io.h"
 
 namespace fsfault::nbd {
 
@@ -23,6 +25,7 @@ class RawStore final : public BlockDevice {
   bool fast_zero() const override { return true; }
 
   IoResult read(std::span<std::uint8_t> buf, std::uint64_t offset) override;
+  IoResult read_plan(std::uint64_t offset, std::uint64_t length, ReadPlan& plan) override;
   IoResult write(std::span<const std::uint8_t> buf, std::uint64_t offset, bool fua) override;
   IoResult flush() override;
   IoResult trim(std::uint64_t offset, std::uint64_t length, bool fua) override;
@@ -36,6 +39,7 @@ class RawStore final : public BlockDevice {
   int fd_ = -1;
   Mode mode_;
   std::uint64_t size_ = 0;
+  std::unique_ptr<FileMapping> map_;  // the image, for read_plan()
 };
 
 }  // namespace fsfault::nbd

@@ -247,6 +247,84 @@ TEST_P(OverlayTest, RandomOperationsMatchModel) {
   }
 }
 
+// A payload held in memory, handed out as a socket would.
+class VectorPayload final : public PayloadSource {
+ public:
+  explicit VectorPayload(std::vector<std::uint8_t> b) : bytes_(std::move(b)) {}
+  bool receive(std::span<std::uint8_t> dst) override {
+    if (dst.size() > bytes_.size() - pos_) return false;
+    std::copy_n(bytes_.begin() + static_cast<long>(pos_), dst.size(), dst.begin());
+    pos_ += dst.size();
+    return true;
+  }
+  bool discard(std::uint64_t n) override {
+    std::vector<std::uint8_t> sink(n);
+    return receive(sink);
+  }
+  std::size_t consumed() const { return pos_; }
+
+ private:
+  std::vector<std::uint8_t> bytes_;
+  std::size_t pos_ = 0;
+};
+
+// The bytes a read plan describes, laid end to end.
+std::vector<std::uint8_t> flatten(const ReadPlan& plan) {
+  if (plan.in_buffer) return plan.buffer;
+  std::vector<std::uint8_t> out;
+  for (const ReadPiece& p : plan.pieces) {
+    if (p.data == nullptr) {
+      out.insert(out.end(), p.length, 0);
+    } else {
+      out.insert(out.end(), p.data, p.data + p.length);
+    }
+  }
+  return out;
+}
+
+// The zero-copy paths against the model: read plans (mapped pieces of golden,
+// overlay and zeros) and in-place writes (over data, or falling back to
+// copy-up where a granule holds none), mixed with ordinary writes and zeroes.
+TEST_P(OverlayTest, ReadPlansAndInPlaceWritesMatchModel) {
+  std::mt19937 rng(78);
+  ReadPlan plan;
+  for (int i = 0; i < 300; ++i) {
+    std::uint64_t off = rng() % kSize;
+    std::uint64_t len = 1 + rng() % std::min<std::uint64_t>(3 * G, kSize - off);
+    auto data = random_bytes(len, static_cast<std::uint32_t>(i + 5000));
+    switch (rng() % 4) {
+      case 0: write(off, data); break;
+      case 1: {
+        VectorPayload payload(data);
+        auto r = store_->write_in_place(payload, off, len, false);
+        ASSERT_TRUE(r.has_value());
+        ASSERT_EQ(r->error, 0);
+        ASSERT_EQ(payload.consumed(), len) << "op " << i;
+        std::copy(data.begin(), data.end(), model_.begin() + static_cast<long>(off));
+        break;
+      }
+      case 2: zero(off, len, rng() % 2); break;
+      case 3: {
+        plan.clear();
+        ASSERT_EQ(store_->read_plan(off, len, plan).error, 0);
+        EXPECT_FALSE(plan.in_buffer) << "a mapped store copied";
+        auto got = flatten(plan);
+        ASSERT_EQ(got.size(), len);
+        ASSERT_TRUE(std::equal(got.begin(), got.end(), model_.begin() + static_cast<long>(off)))
+            << "op " << i << " planned read at " << off << " len " << len;
+        break;
+      }
+    }
+  }
+  check_model();
+  write(0, random_bytes(2 * G, 9));
+  zero(2 * G, G, true);
+  EXPECT_TRUE(store_->can_write_in_place(10, G)) << "two granules of data";
+  EXPECT_FALSE(store_->can_write_in_place(G, 2 * G)) << "reaches a hole";
+  ASSERT_EQ(store_->trim(0, G, false).error, 0);
+  EXPECT_FALSE(store_->can_write_in_place(0, 1)) << "a trimmed granule holds no data";
+}
+
 // A read over a checkerboard of every state (more runs than
 // OverlayStore::kMaxRunsPerRead) takes the read-both-and-merge path.
 TEST_P(OverlayTest, CheckerboardReadMergesEveryState) {

@@ -101,13 +101,13 @@ class LoadTest : public ServerTest {
   }
   void expect_back_to_baseline(const char* what) {
     ProcStats after = load::settle(server_->pid(), baseline_);
-    std::printf("[ figures  ] %s: fds %d -> %d, threads %d -> %d, RSS %ld -> %ld KiB\n", what,
-                baseline_.fds, after.fds, baseline_.threads, after.threads, baseline_.rss_kib,
-                after.rss_kib);
+    std::printf("[ figures  ] %s: fds %d -> %d, threads %d -> %d, RSS %ld -> %ld KiB (anon %ld -> %ld)\n",
+                what, baseline_.fds, after.fds, baseline_.threads, after.threads, baseline_.rss_kib,
+                after.rss_kib, baseline_.anon_kib, after.anon_kib);
     EXPECT_EQ(after.fds, baseline_.fds) << "descriptors leaked:\n" << load::describe(server_->pid());
     EXPECT_EQ(after.threads, baseline_.threads) << "threads leaked";
 #ifndef FSFAULT_SANITIZED_SERVER
-    EXPECT_LE(after.rss_kib, baseline_.rss_kib + kRssSlackKib) << "RSS did not come back";
+    EXPECT_LE(after.anon_kib, baseline_.anon_kib + kRssSlackKib) << "RSS did not come back";
 #endif
   }
 

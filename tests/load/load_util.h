@@ -18,6 +18,10 @@ struct ProcStats {
   int fds = -1;
   long rss_kib = -1;
   long peak_rss_kib = -1;  // VmHWM: the most RSS the process ever had
+  // RssAnon: the server's own memory (buffers, heap, stacks). VmRSS also
+  // counts the page-cache pages of the image and overlay mappings that READ
+  // replies are sent from, which belong to the files, not to the server.
+  long anon_kib = -1;
   int threads = -1;
 };
 
@@ -36,6 +40,7 @@ inline ProcStats proc_stats(pid_t pid) {
   while (st >> key) {
     if (key == "VmRSS:") st >> s.rss_kib;
     if (key == "VmHWM:") st >> s.peak_rss_kib;
+    if (key == "RssAnon:") st >> s.anon_kib;
     if (key == "Threads:") st >> s.threads;
   }
   return s;

@@ -2,6 +2,7 @@
 
 #include "nbd-server/protocol.h"
 #include "nbd-server/socket_io.h"
+#include "nbd-server/storage/mapped_page_order.h"
 
 #include <algorithm>
 #include <array>
@@ -88,6 +89,7 @@ void ReplyBatch::add_read(const RequestHeader& h, const ReadPlan& plan) {
   static const std::array<std::uint8_t, 1 << 20> zeros{};
   for (const ReadPiece& p : plan.pieces) {
     if (p.data != nullptr) {
+      mapped_ = true;
       iov_.push_back({const_cast<std::uint8_t*>(p.data), p.length});
       continue;
     }
@@ -101,7 +103,10 @@ void ReplyBatch::add_read(const RequestHeader& h, const ReadPlan& plan) {
 
 bool ReplyBatch::flush(int fd) {
   bool ok = true;
+  if (mapped_) mapped_pages::before_access();
   if (!iov_.empty()) ok = writev_all(fd, iov_.data(), static_cast<int>(iov_.size()));
+  if (mapped_) mapped_pages::after_access();  // a later in-place WRITE into these pages is ordered
+  mapped_ = false;
   iov_.clear();
   headers_.clear();
   payloads_.clear();

@@ -39,6 +39,7 @@ class ReplyBatch {
   std::vector<std::array<std::uint8_t, 32>> headers_;
   std::vector<Bytes> payloads_;
   std::vector<struct iovec> iov_;
+  bool mapped_ = false;  // some reply data is mapped store memory (mapped_page_order.h)
 };
 
 }  // namespace fsfault::nbd

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "nbd-server/storage/file_io.h"
+#include "nbd-server/storage/mapped_page_order.h"
 
 namespace fsfault::nbd {
 
@@ -228,7 +229,10 @@ std::optional<IoResult> OverlayStore::write_in_place(PayloadSource& payload, std
   // a hole). Anything else takes the buffered path.
   if (can_write_in_place(offset, length)) {
     auto dst = std::span(overlay_map_->data() + offset, length);
-    return payload.receive(dst) ? IoResult::ok() : IoResult::fail(EIO);
+    mapped_pages::before_access();  // after the sends of earlier replies from these pages
+    const bool received = payload.receive(dst);
+    mapped_pages::after_access();
+    return received ? IoResult::ok() : IoResult::fail(EIO);
   }
   std::vector<std::uint8_t> buf(length);  // rare (a racing trim): not kept
   if (!payload.receive(buf)) return IoResult::fail(EIO);

@@ -57,6 +57,10 @@ std::string build_dir() {
   return FSFAULT_BINARY_DIR;
 }
 
+// ext4 keeps counting after an error with errors=continue (its default may remount read-only or
+// panic, ending the workload); xfs has no errors= option and refuses the mount with EINVAL.
+std::string default_mount_options(const std::string& fs) { return fs == "ext4" ? "errors=continue" : ""; }
+
 // The image's map, built from its recipe when needed (the same cache vm-test uses).
 void load_image(Campaign& c) {
   DiskSpec ds;
@@ -67,7 +71,7 @@ void load_image(Campaign& c) {
   ImageRef ref = ensure_disk_image(ds, recipes, c.o.run.cache + "/images", log);
   c.map = faults::TargetMap::load_file(ref.map);
   c.disk.image = ds.path.empty() ? c.o.image : ds.path;
-  c.disk.mount_options = c.o.mount_options;
+  c.disk.mount_options = c.o.mount_options.empty() ? default_mount_options(c.map.fs) : c.o.mount_options;
   c.disk.control_image = c.o.control_image;
 }
 

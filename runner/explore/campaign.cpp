@@ -325,10 +325,6 @@ void minimize_findings(Campaign& c) {
   }
 }
 
-}  // namespace
-
-namespace {
-
 // One session for the campaign: the kernel, initramfs and saved guest provisioned once. Every
 // trial frames the same image, so the first stands for all (its filesystem's config needs).
 void open_session(Campaign& c) {

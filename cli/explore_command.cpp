@@ -41,7 +41,7 @@ void register_explore(CLI::App& app) {
   ex->add_option("--repeats", o->repeats, "runs of each minimization candidate (all must reproduce)")
       ->check(CLI::PositiveNumber);
   ex->add_option("--minimize", o->max_minimized, "findings to minimize, most-hit first (default 4)");
-  ex->add_option("--mount-options", o->mount_options, "mount options of the disk (default errors=continue)");
+  ex->add_option("--mount-options", o->mount_options, "mount options of the disk (default: errors=continue on ext4, none on xfs)");
   ex->add_option("--control-disk", o->control_image,
                  "a second, unfaulted disk (another image than --image): no event may arrive on it");
   ex->add_option("--catalogue", o->catalogue, "scenarios whose known gaps are recognised (default the catalogue)")

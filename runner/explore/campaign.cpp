@@ -4,7 +4,9 @@
 #include "runner/explore/known_gaps.h"
 #include "runner/explore/minimize.h"
 #include "runner/explore/trial.h"
+#include "runner/explore/trial_stream.h"
 #include "runner/scenario/disk_source.h"
+#include "runner/vm/catalogue_session.h"
 #include "runner/vm/disk_images.h"
 #include "runner/vm_config.h"
 #include "base/files.h"
@@ -17,6 +19,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <sstream>
 
 namespace fsfault::vm::explore {
@@ -42,6 +45,7 @@ struct Campaign {
   std::optional<TrialGenerator> gen;
   std::vector<KnownGap> gaps;  // the catalogue's
   std::map<std::string, Finding> findings;
+  std::unique_ptr<CatalogueSession> session;  // provisioned once, for the trials and minimization
   long done = 0;
   Clock::time_point t0 = Clock::now();
   std::string out;  // absolute
@@ -53,6 +57,10 @@ std::string build_dir() {
   return FSFAULT_BINARY_DIR;
 }
 
+// ext4 keeps counting after an error with errors=continue (its default may remount read-only or
+// panic, ending the workload); xfs has no errors= option and refuses the mount with EINVAL.
+std::string default_mount_options(const std::string& fs) { return fs == "ext4" ? "errors=continue" : ""; }
+
 // The image's map, built from its recipe when needed (the same cache vm-test uses).
 void load_image(Campaign& c) {
   DiskSpec ds;
@@ -63,7 +71,7 @@ void load_image(Campaign& c) {
   ImageRef ref = ensure_disk_image(ds, recipes, c.o.run.cache + "/images", log);
   c.map = faults::TargetMap::load_file(ref.map);
   c.disk.image = ds.path.empty() ? c.o.image : ds.path;
-  c.disk.mount_options = c.o.mount_options;
+  c.disk.mount_options = c.o.mount_options.empty() ? default_mount_options(c.map.fs) : c.o.mount_options;
   c.disk.control_image = c.o.control_image;
 }
 
@@ -85,21 +93,22 @@ std::string write_trial(const Campaign& c, const Trial& t, const std::string& di
   return path;
 }
 
-// Runs the trials through the catalogue runner; their verdicts, nullopt for any not run
-// (interrupted).
-std::vector<std::optional<TrialVerdict>> run_trials(Campaign& c, const std::vector<Trial>& trials,
-                                                    const std::string& toml_dir) {
-  std::vector<Scenario> sc;
-  for (auto& t : trials) sc.push_back(load_scenario(write_trial(c, t, toml_dir)));
-  CatalogueOptions run = c.o.run;
-  run.out = c.out + "/runs";
-  run_catalogue(run, sc, {});
-  std::vector<std::optional<TrialVerdict>> v;
-  for (auto& t : trials) {
-    TrialVerdict tv = judge_trial(run.out + "/" + artifact_subdir(t.name()), c.o.bounds);
-    if (tv.verdict == "interrupted") v.emplace_back();
-    else v.push_back(tv);
+// Runs one trial in the campaign's session (on a stream worker); its verdict, nullopt when it was
+// interrupted (not evidence either way).
+std::optional<TrialVerdict> run_trial(Campaign& c, const Trial& t, const std::string& toml_dir) {
+  const std::string dir = c.out + "/runs/" + artifact_subdir(t.name());
+  try {
+    Scenario s = load_scenario(write_trial(c, t, toml_dir));
+    if (c.session->run(s, dir).outcome.verdict == Verdict::interrupted) return std::nullopt;
+  } catch (const std::exception& e) {  // a trial the runner could not start is a runner error
+    c.session->say("explore: " + t.name() + ": " + e.what() + "\n");
+    TrialVerdict v;
+    v.verdict = "error";
+    v.violations.push_back({"runner-error", e.what()});
+    return v;
   }
+  TrialVerdict v = judge_trial(dir, c.o.bounds);
+  if (v.verdict == "interrupted") return std::nullopt;
   return v;
 }
 
@@ -136,26 +145,36 @@ void progress(const Campaign& c, long total) {
             << std::flush;
 }
 
-bool time_left(const Campaign& c, long next) {
+bool time_left(const Campaign& c, std::uint64_t next) {
   if (proc::termination_signal()) return false;
+  if (c.o.replay) return next == *c.o.replay;
   if (c.o.minutes > 0)
     return std::chrono::duration<double>(Clock::now() - c.t0).count() < c.o.minutes * 60.0;
-  return next < c.o.trials;
+  return static_cast<long>(next) < c.o.trials;
 }
 
+struct TrialRun {
+  Trial trial;
+  std::optional<TrialVerdict> verdict;  // nullopt: interrupted
+};
+
+// Trials streamed to the J VMs (a free VM takes the next index), judged in index order.
 void explore_loop(Campaign& c) {
-  long batch = std::max(2, 2 * c.o.run.jobs), next = 0;
-  long total = c.o.minutes > 0 ? 0 : c.o.trials;
-  if (c.o.replay) next = static_cast<long>(*c.o.replay), total = next + 1, batch = 1;
-  while ((c.o.replay ? next < total : time_left(c, next))) {
-    std::vector<Trial> trials;
-    for (long k = 0; k < batch && (c.o.minutes > 0 || next < total); ++k) trials.push_back(c.gen->draw(next++));
-    auto verdicts = run_trials(c, trials, c.out + "/trials");
-    for (std::size_t k = 0; k < trials.size(); ++k)
-      if (verdicts[k]) ++c.done, note_findings(c, trials[k], *verdicts[k]);
-    progress(c, total);
-    if (proc::termination_signal()) break;
-  }
+  const long total = c.o.replay ? 1 : c.o.minutes > 0 ? 0 : c.o.trials;
+  const long every = std::max(2, 2 * c.o.run.jobs);  // trials between progress lines
+  TrialStream<TrialRun> stream{
+      [&c](std::uint64_t k) { return time_left(c, k); },
+      [&c](std::uint64_t k) {
+        Trial t = c.gen->draw(k);
+        return TrialRun{t, run_trial(c, t, c.out + "/trials")};
+      },
+      [&c, total, every](std::uint64_t, TrialRun& r) {
+        if (!r.verdict) return;
+        ++c.done, note_findings(c, r.trial, *r.verdict);
+        if (c.done % every == 0) progress(c, total);
+      }};
+  run_stream(stream, c.o.run.jobs, c.o.replay.value_or(0));
+  if (c.done % every != 0 || c.done == 0) progress(c, total);
 }
 
 }  // namespace
@@ -186,7 +205,14 @@ Oracle reproduces(Campaign& c, const Finding& f, int& round) {
       t.label = "explore/min/" + slug(f.signature) + "/c" + std::to_string(round) + "-r" + std::to_string(k + 1);
       runs.push_back(t);
     }
-    auto verdicts = run_trials(c, runs, c.out + "/minimize/" + slug(f.signature) + "/c" + std::to_string(round));
+    const std::string tomls = c.out + "/minimize/" + slug(f.signature) + "/c" + std::to_string(round);
+    std::vector<std::optional<TrialVerdict>> verdicts;
+    TrialStream<std::optional<TrialVerdict>> stream{
+        [&runs](std::uint64_t k) { return k < runs.size() && !proc::termination_signal(); },
+        [&](std::uint64_t k) { return run_trial(c, runs[k], tomls); },
+        [&verdicts](std::uint64_t, std::optional<TrialVerdict>& v) { verdicts.push_back(v); }};
+    run_stream(stream, c.o.run.jobs);
+    if (verdicts.size() != runs.size()) throw Interrupted{};
     bool all = true;
     for (auto& v : verdicts) {
       if (!v || proc::termination_signal()) throw Interrupted{};  // not evidence either way
@@ -299,18 +325,29 @@ void minimize_findings(Campaign& c) {
   }
 }
 
+// One session for the campaign: the kernel, initramfs and saved guest provisioned once. Every
+// trial frames the same image, so the first stands for all (its filesystem's config needs).
+void open_session(Campaign& c) {
+  CatalogueOptions run = c.o.run;
+  run.out = c.out + "/runs";
+  Trial sample = c.gen->draw(c.o.replay.value_or(0));
+  std::vector<Scenario> one{load_scenario(write_trial(c, sample, c.out + "/trials"))};
+  c.session = std::make_unique<CatalogueSession>(run, one);
+}
+
 }  // namespace
 
 int run_campaign(CampaignOptions& o) {
   proc::install_termination_handlers();
   if (o.run.cache.empty()) o.run.cache = build_dir();
-  Campaign c{o, {}, {}, {}, {}, {}, 0, Clock::now(), fs::absolute(o.out).string()};
+  Campaign c{o, {}, {}, {}, {}, {}, {}, 0, Clock::now(), fs::absolute(o.out).string()};
   try {
     load_image(c);
     load_gaps(c);
     TrialSpace space{c.map, o.targets, o.actions, o.workloads};
     if (space.actions.empty()) space.actions = TrialSpace{}.actions;
     c.gen.emplace(space, o.seed);
+    open_session(c);
   } catch (const std::exception& e) {
     std::cerr << "fsfault explore: " << e.what() << "\n";
     return 2;

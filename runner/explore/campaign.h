@@ -17,7 +17,7 @@ struct CampaignOptions {
   CatalogueOptions run;  // kernel, accel, jobs, timeout, ...; run.out is set from `out`
   std::string image;     // a recipe name, a recipe file or a raw image
   std::vector<std::string> targets, actions, workloads;
-  std::string mount_options = "errors=continue";
+  std::string mount_options;  // "" → the filesystem's default (default_mount_options)
   std::string control_image;  // a second, unfaulted disk (TrialDisk::control_image); "" none
   std::string catalogue;      // scenarios whose known gaps are recognised; "" the source tree's
   Bounds bounds;              // of the invariants that have one (latency)

@@ -158,6 +158,9 @@ TrialVerdict judge_trial(const std::string& dir, const Bounds& bounds) {
   std::vector<json> records = read_jsonl(dir + "/records.jsonl");
   check_records(records, v);
   if (v.verdict != "error") check_counts(dir, v), check_latency(records, bounds, v);
+  // A failed trial no invariant explains (a mount refused, a step that could not run) did not test
+  // what it drew: visible as its own finding, never as a quiet pass.
+  if (v.verdict == "fail" && v.violations.empty()) v.violations.push_back({"trial-failed", reason});
   std::set<std::string> fns;
   for (auto& l : v.fs_log)
     for (auto& f : kernel_functions(l)) fns.insert(f);

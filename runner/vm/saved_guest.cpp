@@ -169,17 +169,21 @@ void build(const RunConfig& c, const std::string& dir, bool shares, std::ostream
 
 }  // namespace
 
-std::string saved_guest_key(const RunConfig& c, bool shares) {
+std::string saved_guest_inputs(const RunConfig& c) {
+  return base::sha256_file(c.kernel.image) + '\n' + base::sha256_file(c.initramfs) + '\n' + qemu_identity(c.qemu);
+}
+
+std::string saved_guest_key(const RunConfig& c, bool shares, const std::string& inputs) {
   // The machine with placeholder paths: the per-run sockets and logs do not change the state.
   std::string machine;
   for (auto& a : saved_guest_argv(c, "CHANNEL", "CONSOLE", "QMP", shares)) machine += a + '\n';
-  std::string inputs = std::string(kFormat) + '\n' + machine + base::sha256_file(c.kernel.image) + '\n' +
-                       base::sha256_file(c.initramfs) + '\n' + qemu_identity(c.qemu);
-  return base::sha256_hex(inputs).substr(0, 16);
+  std::string all = std::string(kFormat) + '\n' + machine + (inputs.empty() ? saved_guest_inputs(c) : inputs);
+  return base::sha256_hex(all).substr(0, 16);
 }
 
-SavedGuest ensure_saved_guest(const RunConfig& c, const std::string& cache_dir, std::ostream& log, bool shares) {
-  const std::string root = cache_dir + "/saved", key = saved_guest_key(c, shares), dir = root + "/" + key;
+SavedGuest ensure_saved_guest(const RunConfig& c, const std::string& cache_dir, std::ostream& log, bool shares,
+                              const std::string& inputs) {
+  const std::string root = cache_dir + "/saved", key = saved_guest_key(c, shares, inputs), dir = root + "/" + key;
   fs::create_directories(dir);
   DirLock lock(dir);
   if (auto g = load(dir, shares)) {

@@ -141,3 +141,12 @@ TEST(ExploreFinding, EventLatencyAsTheJudgeMeasuresIt) {
   // A trace from a harness without arrival times is not a latency finding.
   EXPECT_TRUE(judge_trial(std::string(FSFAULT_EXPLORE_TRACES_DIR) + "/two-disks", Bounds{1}).violations.empty());
 }
+
+// A trial that failed for a reason no invariant names did not test what it drew: a finding, not a
+// pass (recorded: sid's xfs refusing ext4's errors=continue, every trial of a campaign failing).
+TEST(ExploreFinding, AFailedTrialNoInvariantExplainsIsAFinding) {
+  TrialVerdict v = trace("sid-xfs-mount-refused");
+  ASSERT_EQ(v.violations.size(), 1u);
+  EXPECT_EQ(v.violations[0].invariant, "trial-failed");
+  EXPECT_EQ(v.violations[0].detail, "mounting disk 0 failed with EINVAL");
+}

@@ -136,3 +136,12 @@ TEST(ExploreTrial, RmSyncRemovesTheMapsFilesThenSyncs) {
   EXPECT_EQ(st.back()["sh"], "sync");
   EXPECT_THROW(workload_steps("dance", small_map()), std::runtime_error);
 }
+
+// A second mount the faults refuse is an outcome, not a trial that could not run (sid's xfs refused
+// it with EFSCORRUPTED on a corrupt AGI, and the trial failed with no invariant to name).
+TEST(ExploreTrial, RemountAcceptsAMountTheFaultsRefuse) {
+  json st = workload_steps("remount", small_map());
+  ASSERT_EQ(st.size(), 3u);
+  EXPECT_EQ(st[1]["do"], "mount");
+  EXPECT_EQ(st[1]["errno"], json::array({"OK", "EFSCORRUPTED", "EFSBADCRC", "EIO"}));
+}

@@ -3,7 +3,8 @@
 # fanotify_should_merge() cannot fold their error events into one another's) that each stat FILE
 # once and then write DIR/<i>.done holding /proc/uptime. After WAIT_MS it prints how many finished,
 # the state/wchan/stack of each one that did not, and every task of the system in D state (on 7.x
-# the report is sent from fs/fserror.c's worker, a kworker, not from the erroring task).
+# the report is sent from fs/fserror.c's worker, a kworker, not from the erroring task); the
+# number that did not finish goes to DIR/pending, for a read-file step to judge.
 # reporters.sh check DIR N: prints how many finished and exits 1 unless all N did.
 set -u
 cmd=$1
@@ -36,10 +37,12 @@ if [ "$cmd" = start ]; then
       p=$(cat "$dir/$i.pid")
       st=$(sed 's/.*) //' /proc/$p/stat 2>/dev/null | cut -d' ' -f1)
       echo "pending reporter=$i pid=$p state=$st wchan=$(cat /proc/$p/wchan 2>/dev/null)"
+      sed 's/^/  stack /' /proc/$p/stack 2>/dev/null | head -12
     fi
     i=$((i + 1))
   done
   echo "finished=$done_n of $n after ${wait_ms}ms"
+  echo $((n - done_n)) > "$dir/pending"
   show_d_tasks
   exit 0
 fi

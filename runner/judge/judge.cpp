@@ -2,6 +2,7 @@
 #include "runner/judge/health_expectations.h"
 
 #include "base/errno_names.h"
+#include "runner/judge/fs_monitor_parity.h"
 #include "runner/judge/program_checks.h"
 
 #include <algorithm>
@@ -489,6 +490,8 @@ void judge_steps(const json& steps, const std::string& prefix, const Trace& t, O
     if (must_work && !rec->value("ok", true) && !s.contains("errno"))
       o.reasons.push_back(what + ": failed with " + rec->value("errno_name", std::string("?")));
     if (d == "exec" || d == "wait" || d == "stop") judge_program_step(s, *rec, what, o);
+    if ((d == "wait" || d == "stop") && s.value("format", json()) == "fs-monitor" && rec->value("ok", true))
+      judge_fs_monitor_parity(*rec, what, t, o);
   }
 }
 

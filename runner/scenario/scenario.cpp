@@ -388,7 +388,7 @@ std::vector<DiskSpec> parse_disks(const toml::table& t, const std::string& file)
 
 // exit, contains, matches, format: the checks of a program step's end and output (judged in
 // runner/judge/program_checks.cpp). Wrong ones are named FILE:line:col here, not at judge time.
-void check_program_value(const std::string& key, const toml::node& v, const std::string& file) {
+void check_program_value(const std::string& key, const std::string& d, const toml::node& v, const std::string& file) {
   if (key == "exit") {
     auto n = v.value<std::int64_t>();
     if (!v.is_integer() || *n < 0 || *n > 255) throw error_at(file, v, "exit must be an integer from 0 to 255");
@@ -405,8 +405,11 @@ void check_program_value(const std::string& key, const toml::node& v, const std:
     }
   } else if (key == "format") {
     auto f = v.value<std::string>();
-    if (!f || (*f != "ltp" && *f != "tap" && *f != "ktap"))
-      throw error_at(file, v, "format must be \"ltp\", \"tap\" or \"ktap\"");
+    if (!f || (*f != "ltp" && *f != "tap" && *f != "ktap" && *f != "fs-monitor"))
+      throw error_at(file, v, "format must be \"ltp\", \"tap\", \"ktap\" or \"fs-monitor\"");
+    // fs-monitor's records are compared with the harness's events when its program ended.
+    if (*f == "fs-monitor" && d == "exec")
+      throw error_at(file, v, "format = \"fs-monitor\" belongs to the stop or wait step of a spawned fs-monitor");
   }
 }
 
@@ -422,7 +425,7 @@ void check_program_steps(const toml::array& steps, const std::string& file) {
       bool program = d == "exec" || d == "wait" || d == "stop";
       if (!program)
         throw error_at(file, *v, std::string(key) + " belongs to exec, wait and stop steps, not " + d);
-      check_program_value(key, *v, file);
+      check_program_value(key, d, *v, file);
     }
   }
 }

@@ -1,5 +1,8 @@
 #include "runner/vm/catalogue_session.h"
 
+#include "runner/kernel/kernel_build.h"
+#include "runner/kernel/kernel_sample.h"
+
 #include "runner/kernel/initramfs.h"
 #include "runner/kernel/kernel.h"
 #include "runner/kernel/requirements.h"
@@ -185,12 +188,17 @@ Result CatalogueSession::run(const Scenario& s, const std::string& out_dir) {
     r.outcome.reasons.push_back("not run: the runner was interrupted");
     return r;
   }
+  Scenario expanded = s;  // {kernel-sample:NAME} argv elements: the machine's built samples
+  std::optional<std::string> no_sample = expand_kernel_samples(expanded, machine_cache_root());
   if (auto gated = gate_scenario(s, base_.kernel)) {
     r.outcome = *gated;
+  } else if (no_sample) {
+    r.outcome.verdict = Verdict::skip;
+    r.outcome.reasons.push_back(*no_sample);
   } else {
     RunConfig c = base_;
     c.out_dir = out_dir;
-    r.outcome = run_scenario(s, c, mutex_);
+    r.outcome = run_scenario(expanded, c, mutex_);
   }
   say(result_line(r));
   return r;

@@ -611,6 +611,7 @@ Outcome judge(const Scenario& s, const Trace& t) {
     judge_steps(s.steps, "", t, o, implicit);
     GapTally tally;
     for (auto& ex : s.expects) judge_expectation(ex, t, o, tally);
+    note_lost_reports(t, o);  // the per-kind count is shown with or without accounting
     settle_verdict(o, tally);
   } catch (const std::exception& e) {
     o.verdict = Verdict::error;

@@ -87,4 +87,11 @@ std::string lost_tally_text(const LostTally& t) {
   return s + " (a lower bound: fserror_report() prints them with pr_err_ratelimited, fs/fserror.c:178-183 in 7.2)";
 }
 
+void note_lost_reports(const Trace& t, Outcome& o) {
+  for (const auto& n : o.notes)
+    if (n.find("lost-report lines by kind: ") != std::string::npos) return;
+  std::string text = lost_tally_text(tally_lost_reports(t.records));
+  if (!text.empty()) o.notes.push_back("lost reports (kernel log): " + text);
+}
+
 }  // namespace fsfault::vm

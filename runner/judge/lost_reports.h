@@ -8,6 +8,7 @@
 // (fuzz/lost_reports_fuzzer.cpp).
 #pragma once
 
+#include "runner/judge/judge.h"
 #include "runner/scenario/scenario.h"  // json
 
 #include <map>
@@ -47,5 +48,9 @@ LostTally tally_lost_reports(const std::vector<json>& records);
 // "file I/O type 1 (buffered write) 7, filesystem type 5 (metadata) 1 (a lower bound: ...)", or
 // "" for no line.
 std::string lost_tally_text(const LostTally& t);
+
+// "lost reports (kernel log): <tally>" in o's notes when the trace has lost-report lines and no
+// accounting note already counted them (a scenario without accounting, or one judged n/a).
+void note_lost_reports(const Trace& t, Outcome& o);
 
 }  // namespace fsfault::vm

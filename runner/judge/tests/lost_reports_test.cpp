@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 using namespace fsfault::vm;
 
 namespace {
@@ -63,6 +65,18 @@ TEST(JudgeLostReports, AccountingNoteCountsEachKindAndType) {
             std::string::npos)
       << note;
   EXPECT_EQ(o.verdict, Verdict::pass) << "4 errors counted, none reported, the loss visible";
+  size_t shown = 0;
+  for (auto& n : o.notes) shown += n.find("by kind") != std::string::npos || n.find("lost reports") != std::string::npos;
+  EXPECT_EQ(shown, 1u) << "counted once, in the accounting note";
+  // Without accounting (xfs/fserror-pool-lost-7 has a kmsg expectation only) the count is still shown.
+  Scenario kmsg_only;
+  kmsg_only.expects.push_back(json{{"kmsg", "lost file I/O error report for ino"}});
+  Outcome k = judge(kmsg_only, t);
+  EXPECT_EQ(k.verdict, Verdict::pass);
+  EXPECT_TRUE(std::find(k.notes.begin(), k.notes.end(),
+                        "lost reports (kernel log): file I/O type 0 (buffered read) 1, file I/O type 1 (buffered write) "
+                        "2, filesystem type 5 (metadata) 1 (a lower bound: fserror_report() prints them with "
+                        "pr_err_ratelimited, fs/fserror.c:178-183 in 7.2)") != k.notes.end());
   t.records.erase(t.records.begin() + 1, t.records.begin() + 5);
   o = judge(s, t);
   EXPECT_EQ(o.verdict, Verdict::fail);

@@ -21,14 +21,33 @@ HostClock parse_runner_log(const std::string& text) {
   return h;
 }
 
+namespace {
+
+// When the guest entered phase r names: a phase record's t_ms, or the start of the `phase` step
+// (t_ms - ms: the step sends the phase record, then waits for the runner's ack). The runner hands
+// the judge the step records only, repro reads records.jsonl with both.
+std::optional<long long> guest_phase_ms(const json& r) {
+  auto num = [&](const char* k) -> std::optional<long long> {
+    if (!r.contains(k) || !r[k].is_number_integer()) return std::nullopt;
+    return r[k].get<long long>();
+  };
+  std::string type = r.value("type", json()).is_string() ? r["type"].get<std::string>() : "";
+  if (type == "phase") return num("t_ms");
+  if (type == "step" && r.value("do", json()) == "phase" && num("t_ms") && num("ms")) return *num("t_ms") - *num("ms");
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::optional<long long> host_to_guest_offset(const std::vector<json>& records, const HostClock& host) {
   for (const auto& r : records) {
-    if (!r.is_object() || r.value("type", json()) != "phase") continue;
-    if (!r.contains("name") || !r["name"].is_string() || !r.contains("t_ms") || !r["t_ms"].is_number_integer())
-      return std::nullopt;
+    if (!r.is_object()) continue;
+    auto guest = guest_phase_ms(r);
+    if (!guest) continue;
+    if (!r.contains("name") || !r["name"].is_string()) return std::nullopt;
     auto h = host.phase_ms.find(r["name"].get<std::string>());
     if (h == host.phase_ms.end()) return std::nullopt;
-    return r["t_ms"].get<long long>() - h->second;
+    return *guest - h->second;
   }
   return std::nullopt;
 }

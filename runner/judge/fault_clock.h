@@ -23,8 +23,8 @@ struct HostClock {
 // runner.log's text; lines it does not know are passed over.
 HostClock parse_runner_log(const std::string& text);
 
-// guest ms = host ms + offset, aligned at the guest's first phase record and the runner's line for
-// that phase. The runner logs the phase once every server acknowledged it, so the offset is small
+// guest ms = host ms + offset, aligned at the guest's first phase (its phase record, or the start
+// of its `phase` step: t_ms - ms) and the runner's line for that phase. The runner logs the phase once every server acknowledged it, so the offset is small
 // by up to that round trip. nullopt without a phase on either side.
 std::optional<long long> host_to_guest_offset(const std::vector<json>& records, const HostClock& host);
 

@@ -10,16 +10,16 @@ namespace {
 
 const std::string kDir = std::string(FSFAULT_TRACES_DIR) + "/bookworm-6.1/merge-unread";
 
-// The trace as ScenarioRun hands it to the judge: records (phases kept), the fault log tagged with
-// its disk, and host times parsed from a runner.log whose phase puts fault f1-eio (t_ms 5207) at
-// guest 1410 ms, 5 ms after the guest's "armed" phase (1405).
+// The trace as ScenarioRun hands it to the judge: records without phase records (it answers them),
+// the fault log tagged with its disk, and host times parsed from a runner.log whose phase puts
+// fault f1-eio (t_ms 5207) at guest 1410 ms, 6 ms after the "armed" phase step started (1406 - 2).
 Trace merge_unread() {
   Trace t;
   for (auto& r : read_jsonl(kDir + "/records.jsonl")) {
     std::string type = r.value("type", std::string());
     if (type == "hello") t.kernel_release = r["release"];
     else if (type == "done") t.completed = true;
-    else t.records.push_back(r);
+    else if (type != "phase") t.records.push_back(r);
   }
   t.maps.push_back(fsfault::faults::TargetMap::load_file(kDir + "/map-d0.json"));
   for (auto f : read_jsonl(kDir + "/faults-d0.jsonl")) {
@@ -27,7 +27,7 @@ Trace merge_unread() {
     t.faults.push_back(f);
   }
   t.host = parse_runner_log("server for disk 0 started at 0 ms\nservers up after 40 ms\n"
-                            "phase armed at 5202 ms: {\"ok\":true}\n");
+                            "phase armed at 5201 ms: {\"ok\":true}\n");
   return t;
 }
 
@@ -84,6 +84,10 @@ TEST(JudgeFaultLatency, RunnerLogGivesTheHostClock) {
   EXPECT_EQ(h.servers_up_ms, 30);
   std::vector<json> rec = {json{{"type", "phase"}, {"name", "armed"}, {"t_ms", 1000}}};
   EXPECT_EQ(host_to_guest_offset(rec, h), 100);
+  // As the runner hands records to the judge: the phase step only, which started when it sent the phase.
+  rec = {json{{"type", "step"}, {"do", "phase"}, {"name", "armed"}, {"t_ms", 1003}, {"ms", 3}}};
+  EXPECT_EQ(host_to_guest_offset(rec, h), 100);
+  EXPECT_EQ(host_to_guest_offset({json{{"type", "step"}, {"do", "stat"}, {"t_ms", 1}, {"ms", 1}}}, h), std::nullopt);
   EXPECT_EQ(fault_guest_ms(json{{"t_ms", 5}}, 1, h, 100), 122);
   EXPECT_EQ(fault_guest_ms(json{{"t_ms", 5}}, 0, h, 100), std::nullopt) << "no spawn time for disk 0";
 }

@@ -16,7 +16,7 @@ targets=("$@")
 if [[ ${#targets[@]} -eq 0 ]]; then
   targets=(negotiation_fuzzer transmission_fuzzer schedule_fuzzer target_map_fuzzer
            scenario_fuzzer guest_records_fuzzer kernel_config_fuzzer third_party_results_fuzzer
-           fs_monitor_output_fuzzer)
+           fs_monitor_output_fuzzer lost_reports_fuzzer)
 fi
 mkdir -p "$build/fuzz-artifacts" "$build/fuzz-logs"
 status=0

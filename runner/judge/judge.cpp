@@ -1,5 +1,7 @@
 #include "runner/judge/judge.h"
 #include "runner/judge/health_expectations.h"
+#include "runner/judge/fault_latency.h"
+#include "runner/judge/lost_reports.h"
 
 #include "base/errno_names.h"
 #include "runner/judge/fs_monitor_parity.h"
@@ -197,10 +199,16 @@ void judge_latency(const json& ex, const std::string& label, const std::vector<c
   for (auto* e : evs) {
     auto l = event_latency(*e, t);
     std::string which = label + " #" + std::to_string(e->value("index", 0LL));
+    // From the fault too, for FS_ERROR (runner/judge/fault_latency.h): the figure or why none.
+    std::optional<FaultLatency> fl;
+    if (has_mask(*e, "FS_ERROR")) fl = fault_latency(*e, t);
     o.notes.push_back("latency: " + which +
                       (l ? " arrived " + std::to_string(l->ms) + " ms after step " + l->step
-                         : std::string(" has no arrival time")));
-    if (!ex.contains("max_latency_ms") || std::find(check.begin(), check.end(), e) == check.end()) continue;
+                         : std::string(" has no arrival time")) + (fl ? "; " + fl->text : ""));
+    bool checked = std::find(check.begin(), check.end(), e) != check.end();
+    if (fl && checked)
+      if (auto why = fault_latency_failure(ex, *fl)) o.reasons.push_back(which + ": " + *why);
+    if (!ex.contains("max_latency_ms") || !checked) continue;
     long long bound = ex["max_latency_ms"].get<long long>();
     if (!l)
       o.reasons.push_back(which + ": no arrival time recorded (arrived_ms), so max_latency_ms " +
@@ -355,7 +363,7 @@ namespace {
 
 // Flood accounting (issue 6, property 7): every error the filesystem counted
 // must be inside some FS_ERROR event's error_count, or be visibly lost
-// (FAN_Q_OVERFLOW, or the 7.x "lost filesystem error report" log line).
+// (FAN_Q_OVERFLOW, or a 7.x "lost ... error report" log line).
 //   [[expect]]
 //   accounting = "errors"
 //   before = "LABEL"  after = "LABEL"   # steps that read the fs's counter
@@ -410,11 +418,13 @@ void judge_accounting(const json& ex, const Trace& t, Outcome& o) {
     ++n.events;
     n.reported += r.value("error_count", 0LL);
   }
-  std::regex re(ex.value("lost_kmsg", std::string("lost filesystem error report")));
+  // Both of fserror_report()'s "lost" formats (runner/judge/lost_reports.h), counted per kind too.
+  std::regex re(ex.value("lost_kmsg", std::string("lost (filesystem|file I/O) error report")));
   for (auto& r : t.records)
     if (r.value("type", std::string()) == "kmsg" && std::regex_search(r.value("text", std::string()), re)) ++n.lost;
   std::string nums = accounting_summary(n);
-  o.notes.push_back("accounting: " + nums);
+  std::string by_kind = lost_tally_text(tally_lost_reports(t.records));
+  o.notes.push_back("accounting: " + nums + (by_kind.empty() ? "" : "; lost-report lines by kind: " + by_kind));
   std::string rel = ex.value("reported", std::string());
   if (!rel.empty()) {
     bool ok = rel == "==" ? n.reported == n.counted
@@ -604,6 +614,7 @@ Outcome judge(const Scenario& s, const Trace& t) {
     judge_steps(s.steps, "", t, o, implicit);
     GapTally tally;
     for (auto& ex : s.expects) judge_expectation(ex, t, o, tally);
+    note_lost_reports(t, o);  // the per-kind count is shown with or without accounting
     settle_verdict(o, tally);
   } catch (const std::exception& e) {
     o.verdict = Verdict::error;

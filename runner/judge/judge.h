@@ -4,6 +4,7 @@
 #pragma once
 
 #include "faults/target_map.h"
+#include "runner/judge/fault_clock.h"
 #include "runner/judge/third_party_results.h"
 #include "runner/scenario/scenario.h"
 
@@ -33,6 +34,7 @@ struct Trace {
   std::vector<json> records;   // guest JSONL
   std::vector<json> faults;    // fault log lines, all disks (each with "disk")
   std::vector<faults::TargetMap> maps;  // one image map per disk (may be empty)
+  HostClock host;              // the runner's spawn and phase times (runner.log): fault times to the guest's
   std::string kernel_release;  // from the guest's hello
   bool completed = false;      // guest sent "done"
   bool timed_out = false;

@@ -1,6 +1,7 @@
 #include "runner/repro/flood_timeline.h"
 
 #include "base/files.h"
+#include "runner/judge/fault_clock.h"
 #include "runner/judge/judge.h"
 
 #include <map>
@@ -83,6 +84,8 @@ void add_fault_marks(const std::string& dir, const std::vector<json>& records, c
   tl.fault_clock = aligned ? "faults moved to the guest's clock at the first phase (runner.log)"
                            : "faults placed from the first fault of each phase at that phase (no runner.log)";
   auto phases = guest_phases(records);
+  HostClock host;
+  host.server_spawn_ms = c.server_spawn_ms;
   std::map<std::string, long long> first_in_phase;  // fault t_ms of the phase's first fault
   for (int d = 0;; ++d) {
     std::string path = dir + "/faults-d" + std::to_string(d) + ".jsonl";
@@ -92,8 +95,8 @@ void add_fault_marks(const std::string& dir, const std::vector<json>& records, c
       long long t = f["t_ms"].get<long long>();
       std::string phase = f.value("phase", std::string());
       long long g = t;
-      if (aligned && c.server_spawn_ms.count(d)) {
-        g = c.server_spawn_ms.at(d) + t + *c.host_to_guest_ms;
+      if (auto at = fault_guest_ms(f, d, host, c.host_to_guest_ms)) {
+        g = *at;
       } else if (phases.count(phase)) {
         first_in_phase.emplace(phase, t);
         g = phases[phase] + (t - first_in_phase[phase]);

@@ -3,6 +3,7 @@
 #include "runner/scenario/disk_source.h"
 
 #include "faults/fault_log.h"
+#include "runner/judge/fault_clock.h"
 #include "runner/judge/judge.h"
 #include "base/files.h"
 #include "base/errno_names.h"
@@ -13,7 +14,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
-#include <regex>
 #include <sstream>
 
 namespace fsfault::vm {
@@ -138,20 +138,14 @@ GuestTimes count_records(const std::string& dir, FloodCounts& c) {
   return g;
 }
 
-// Server spawns, "servers up" and the first "phase NAME" line of runner.log (missing: none).
+// Server spawns, "servers up" and the first "phase NAME" line of runner.log (missing: none),
+// parsed as the judge parses it (runner/judge/fault_clock.h).
 HostTimes read_runner_log(const std::string& dir, const std::string& phase_name) {
+  HostClock clock = parse_runner_log(base::try_read_file(dir + "/runner.log").value_or(""));
   HostTimes h;
-  std::istringstream log(base::try_read_file(dir + "/runner.log").value_or(""));
-  static const std::regex spawn_re(R"(^server for disk (\d+) started at (\d+) ms)");
-  static const std::regex up_re(R"(^servers up after (\d+) ms)");
-  static const std::regex phase_re(R"(^phase (.*) at (\d+) ms: )");
-  std::string line;
-  std::smatch m;
-  while (std::getline(log, line)) {
-    if (std::regex_search(line, m, spawn_re)) h.spawned[std::stoi(m[1])] = std::stoll(m[2]);
-    else if (std::regex_search(line, m, up_re)) h.servers_up = std::stoll(m[1]);
-    else if (std::regex_search(line, m, phase_re) && !h.phase && m[1] == phase_name) h.phase = std::stoll(m[2]);
-  }
+  h.spawned = clock.server_spawn_ms;
+  h.servers_up = clock.servers_up_ms;
+  if (auto p = clock.phase_ms.find(phase_name); p != clock.phase_ms.end()) h.phase = p->second;
   return h;
 }
 

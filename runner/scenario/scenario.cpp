@@ -200,7 +200,8 @@ void check_arrays_of_tables(const toml::table& t, const std::string& file) {
 }
 
 // known_gap = { what, function, fixed_when } (all non-empty strings, nothing else) and
-// max_latency_ms (an event expectation's bound, 1 ms to 1 h), checked where written.
+// max_latency_ms / max_fault_latency_ms (an event expectation's bounds, 1 ms to 1 h), checked where
+// written.
 void check_known_gap(const toml::node& n, const std::string& file) {
   const toml::table* g = n.as_table();
   if (!g) throw error_at(file, n, "known_gap must be a table { what = \"...\", function = \"...\", fixed_when = \"...\" }");
@@ -233,12 +234,17 @@ void check_expect_marks(const toml::table& t, const std::string& file) {
     const toml::table& ex = *e.as_table();
     if (const toml::node* g = ex.get("known_gap")) check_known_gap(*g, file);
     if (const toml::node* k = ex.get("kernel")) check_expect_kernel(*k, file);
-    const toml::node* l = ex.get("max_latency_ms");
-    if (!l) continue;
-    if (!ex.contains("event")) throw error_at(file, *l, "max_latency_ms bounds an event expectation only");
-    auto v = l->value<long long>();
-    if (!l->is_integer() || !v || *v < 1 || *v > 3600000)
-      throw error_at(file, *l, "max_latency_ms must be an integer from 1 to 3600000");
+    for (std::string key : {"max_latency_ms", "max_fault_latency_ms"}) {
+      const toml::node* l = ex.get(key);
+      if (!l) continue;
+      if (!ex.contains("event")) throw error_at(file, *l, key + " bounds an event expectation only");
+      // Latency from the fault is measured for FS_ERROR events (runner/judge/fault_latency.h).
+      if (key == "max_fault_latency_ms" && ex["event"].value<std::string>() != "FS_ERROR")
+        throw error_at(file, *l, key + " bounds an FS_ERROR event expectation only");
+      auto v = l->value<long long>();
+      if (!l->is_integer() || !v || *v < 1 || *v > 3600000)
+        throw error_at(file, *l, key + " must be an integer from 1 to 3600000");
+    }
   }
 }
 

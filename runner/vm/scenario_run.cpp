@@ -330,6 +330,7 @@ Outcome ScenarioRun::conclude(std::string abort_reason) {
   stop_servers();
   runlog_ << "servers stopped after " << ms_since(t0_) << " ms\n";
   read_fault_logs();
+  trace_.host = parse_runner_log(runlog_.str());  // fault times -> the guest's clock (fault latency)
   return finish(judge(s_, trace_));
 }
 

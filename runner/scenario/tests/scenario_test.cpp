@@ -311,6 +311,8 @@ TEST(Scenario, KnownGapAndLatencyMistakesNameLineAndColumn) {
       {"known_gap = { what = \"w\", function = \"f\", fixed_when = \"x\", why = \"y\" }\n", ":4:67: ", "no key 'why'"},
       {"max_latency_ms = 0\n", ":4:18: ", "max_latency_ms must be an integer from 1"},
       {"max_latency_ms = \"5s\"\n", ":4:18: ", "max_latency_ms must be an integer"},
+      {"max_fault_latency_ms = -1\n", ":4:24: ", "max_fault_latency_ms must be an integer from 1 to 3600000"},
+      {"max_fault_latency_ms = 2.5\n", ":4:24: ", "max_fault_latency_ms must be an integer"},
       {"kernel = 7\n", ":4:10: ", "kernel must be a version range"},
       {"kernel = \">=seven\"\n", ":4:10: ", "bad kernel gate: >=seven"},
   };
@@ -321,4 +323,9 @@ TEST(Scenario, KnownGapAndLatencyMistakesNameLineAndColumn) {
   }
   std::string kmsg = parse_error(d, "name = \"a\"\n[[expect]]\nkmsg = \"x\"\nmax_latency_ms = 5\n");
   EXPECT_NE(kmsg.find(":4:18: max_latency_ms bounds an event expectation only"), std::string::npos) << kmsg;
+  EXPECT_EQ(parse_error(d, head + "max_fault_latency_ms = 5000\n"), "");
+  std::string overflow =
+      parse_error(d, "name = \"a\"\n[[expect]]\nevent = \"Q_OVERFLOW\"\nmax_fault_latency_ms = 5\n");
+  EXPECT_NE(overflow.find(":4:24: max_fault_latency_ms bounds an FS_ERROR event expectation only"), std::string::npos)
+      << overflow;
 }

@@ -11,7 +11,9 @@ std::string gap_invariant(const json& expect) {
   // accounting_failure() (runner/judge) is the rule of both the expectation and explore's
   // `accounting` invariant, so a gap stated as accounting is exactly what that invariant finds.
   if (expect.contains("accounting")) return "accounting";
-  return "";
+  // Other kinds say what the kernel must do, not which invariant sees it failing (an FS_ERROR
+  // `error` may be a missing event or a wrong errno): the gap names it, `explore = "..."`.
+  return expect["known_gap"].value("explore", std::string());
 }
 
 std::vector<KnownGap> known_gaps(const std::vector<Scenario>& catalogue) {

@@ -19,8 +19,8 @@ struct KnownGap {
   std::string describe() const { return what + " (" + function + ", " + scenario + ")"; }
 };
 
-// The explore invariant judging what an expectation states: `accounting` -> "accounting"; kinds
-// no explore invariant judges (an `event` count, a `kmsg`, a step field) -> "".
+// The explore invariant judging what an expectation states: `accounting` -> "accounting"; else
+// the gap's own `explore = "negative-errno"`; else "" (no explore invariant judges it).
 std::string gap_invariant(const json& expect);
 
 // Every [[expect]] with known_gap in `catalogue`, in its order.

@@ -1,10 +1,10 @@
 #include "runner/judge/judge.h"
-#include "runner/judge/health_expectations.h"
-#include "runner/judge/fault_latency.h"
-#include "runner/judge/lost_reports.h"
 
 #include "base/errno_names.h"
+#include "runner/judge/fault_latency.h"
 #include "runner/judge/fs_monitor_parity.h"
+#include "runner/judge/health_expectations.h"
+#include "runner/judge/lost_reports.h"
 #include "runner/judge/program_checks.h"
 
 #include <algorithm>

@@ -199,17 +199,19 @@ void check_arrays_of_tables(const toml::table& t, const std::string& file) {
   }
 }
 
-// known_gap = { what, function, fixed_when } (all non-empty strings, nothing else) and
+// known_gap = { what, function, fixed_when } (all non-empty strings; optionally `explore`, the
+// explore invariant that sees the same wrong behaviour, docs/explore.md) and
 // max_latency_ms / max_fault_latency_ms (an event expectation's bounds, 1 ms to 1 h), checked where
 // written.
 void check_known_gap(const toml::node& n, const std::string& file) {
   const toml::table* g = n.as_table();
   if (!g) throw error_at(file, n, "known_gap must be a table { what = \"...\", function = \"...\", fixed_when = \"...\" }");
   for (auto&& [k, v] : *g)
-    if (k != "what" && k != "function" && k != "fixed_when")
-      throw error_at(file, v, "known_gap has no key '" + std::string(k.str()) + "' (what, function, fixed_when)");
-  for (const char* k : {"what", "function", "fixed_when"}) {
+    if (k != "what" && k != "function" && k != "fixed_when" && k != "explore")
+      throw error_at(file, v, "known_gap has no key '" + std::string(k.str()) + "' (what, function, fixed_when, explore)");
+  for (const char* k : {"what", "function", "fixed_when", "explore"}) {
     const toml::node* v = g->get(k);
+    if (!v && std::string(k) == "explore") continue;  // optional
     if (!v) throw error_at(file, n, std::string("known_gap needs ") + k + " = \"...\"");
     if (!v->is_string() || v->as_string()->get().empty())
       throw error_at(file, *v, std::string("known_gap.") + k + " must be a non-empty string");

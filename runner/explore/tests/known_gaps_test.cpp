@@ -67,6 +67,15 @@ TEST(ExploreKnownGaps, AnotherInvariantFunctionOrKernelIsNew) {
   EXPECT_NE(recognise("accounting@__ext4_grp_locked_error", gaps, ""), nullptr);  // no hello: not gated
 }
 
+TEST(ExploreKnownGaps, NegativeErrnoOfStdErrorIsKnownOn6xOnly) {
+  auto gaps = catalogue_gaps();
+  const KnownGap* g = recognise("negative-errno@__ext4_std_error", gaps, "6.12.117-fi");
+  ASSERT_NE(g, nullptr);
+  EXPECT_EQ(g->scenario, "ext4/std-error-negative-errno");
+  EXPECT_EQ(recognise("negative-errno@__ext4_std_error", gaps, "7.2.13-fi"), nullptr);  // expectation <7.0
+  EXPECT_EQ(recognise("undocumented-errno@__ext4_std_error", gaps, "6.12.117-fi"), nullptr);
+}
+
 TEST(ExploreKnownGaps, AFileThatDoesNotLoadIsAWarning) {
   char tmpl[] = "/tmp/explore-catalogue.XXXXXX";
   std::string dir = mkdtemp(tmpl);

@@ -306,6 +306,8 @@ TEST(Scenario, KnownGapAndLatencyMistakesNameLineAndColumn) {
   } cases[] = {
       {"known_gap = \"no event\"\n", ":4:13: ", "known_gap must be a table"},
       {"known_gap = { what = \"w\", function = \"f\" }\n", ":4:13: ", "known_gap needs fixed_when"},
+      {"known_gap = { what = \"w\", function = \"f\", fixed_when = \"x\", explore = \"\" }\n", ":4:71: ",
+       "known_gap.explore must be a non-empty string"},
       {"known_gap = { what = \"\", function = \"f\", fixed_when = \"x\" }\n", ":4:22: ", "known_gap.what must be a non-empty string"},
       {"known_gap = { what = \"w\", function = 3, fixed_when = \"x\" }\n", ":4:38: ", "known_gap.function must be"},
       {"known_gap = { what = \"w\", function = \"f\", fixed_when = \"x\", why = \"y\" }\n", ":4:67: ", "no key 'why'"},

@@ -1,5 +1,7 @@
 #include "runner/judge/fault_clock.h"
 
+#include "runner/judge/record_fields.h"
+
 #include <regex>
 #include <sstream>
 
@@ -27,13 +29,10 @@ namespace {
 // (t_ms - ms: the step sends the phase record, then waits for the runner's ack). The runner hands
 // the judge the step records only, repro reads records.jsonl with both.
 std::optional<long long> guest_phase_ms(const json& r) {
-  auto num = [&](const char* k) -> std::optional<long long> {
-    if (!r.contains(k) || !r[k].is_number_integer()) return std::nullopt;
-    return r[k].get<long long>();
-  };
   std::string type = r.value("type", json()).is_string() ? r["type"].get<std::string>() : "";
-  if (type == "phase") return num("t_ms");
-  if (type == "step" && r.value("do", json()) == "phase" && num("t_ms") && num("ms")) return *num("t_ms") - *num("ms");
+  if (type == "phase") return int_field(r, "t_ms");
+  if (type == "step" && r.value("do", json()) == "phase" && int_field(r, "t_ms") && int_field(r, "ms"))
+    return *int_field(r, "t_ms") - *int_field(r, "ms");
   return std::nullopt;
 }
 
@@ -56,8 +55,9 @@ std::optional<long long> fault_guest_ms(const json& fault, int disk, const HostC
                                         std::optional<long long> offset) {
   auto spawn = host.server_spawn_ms.find(disk);
   if (!offset || spawn == host.server_spawn_ms.end()) return std::nullopt;
-  if (!fault.is_object() || !fault.contains("t_ms") || !fault["t_ms"].is_number_integer()) return std::nullopt;
-  return spawn->second + fault["t_ms"].get<long long>() + *offset;
+  auto t = int_field(fault, "t_ms");
+  if (!t) return std::nullopt;
+  return spawn->second + *t + *offset;
 }
 
 }  // namespace fsfault::vm

@@ -1,29 +1,18 @@
 #include "runner/judge/fault_latency.h"
 
-#include <algorithm>
+#include "runner/judge/record_fields.h"
 
 namespace fsfault::vm {
 
 namespace {
 
-std::optional<long long> integer(const json& r, const char* k) {
-  if (!r.is_object() || !r.contains(k) || !r[k].is_number_integer()) return std::nullopt;
-  return r[k].get<long long>();
-}
-
-bool is_fs_error(const json& r) {
-  if (!r.is_object() || r.value("type", json()) != "event" || !r.contains("mask_names")) return false;
-  const json& m = r["mask_names"];
-  return m.is_array() && std::find(m.begin(), m.end(), json("FS_ERROR")) != m.end();
-}
-
 // The latest arrival of an FS_ERROR event of `disk` (any, when nullopt) before `arrived`.
 std::optional<long long> previous_arrival(const Trace& t, std::optional<long long> disk, long long arrived) {
   std::optional<long long> prev;
   for (const auto& r : t.records) {
-    if (!is_fs_error(r)) continue;
-    auto a = integer(r, "arrived_ms");
-    if (!a || *a >= arrived || (disk && integer(r, "disk") != disk)) continue;
+    if (!is_fs_error_event(r)) continue;
+    auto a = int_field(r, "arrived_ms");
+    if (!a || *a >= arrived || (disk && int_field(r, "disk") != disk)) continue;
     if (!prev || *a > *prev) prev = a;
   }
   return prev;
@@ -38,17 +27,16 @@ std::string describe(const json& f, long long disk) {
 
 }  // namespace
 
-FaultLatency fault_latency(const json& event, const Trace& t) {
+FaultLatency fault_latency(const json& event, const Trace& t, std::optional<long long> offset) {
   const std::string none = "no figure from the fault: ";
-  auto arrived = integer(event, "arrived_ms");
+  auto arrived = int_field(event, "arrived_ms");
   if (!arrived) return {std::nullopt, none + "no arrival time (arrived_ms)"};
-  std::optional<long long> disk = integer(event, "disk");
+  std::optional<long long> disk = int_field(event, "disk");
   std::string where = disk ? "disk " + std::to_string(*disk) : std::string("any disk");
-  const auto offset = host_to_guest_offset(t.records, t.host);
   const auto prev = previous_arrival(t, disk, *arrived);
   bool any = false;
   for (const auto& f : t.faults) {
-    long long d = integer(f, "disk").value_or(0);
+    long long d = int_field(f, "disk").value_or(0);
     if (disk && d != *disk) continue;
     any = true;
     if (!offset || !t.host.server_spawn_ms.count(static_cast<int>(d)))

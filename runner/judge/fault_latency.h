@@ -18,7 +18,9 @@ struct FaultLatency {
   std::string text;
 };
 
-FaultLatency fault_latency(const json& event, const Trace& t);
+// `offset`: host_to_guest_offset(t.records, t.host) (runner/judge/fault_clock.h), taken once per
+// trace by the caller rather than once per event.
+FaultLatency fault_latency(const json& event, const Trace& t, std::optional<long long> offset);
 
 // max_fault_latency_ms of an event expectation: a reason when `l` is over the bound or has no
 // figure (a bound that cannot be checked fails rather than passing unchecked).

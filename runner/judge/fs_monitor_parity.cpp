@@ -2,6 +2,7 @@
 
 #include "runner/judge/fs_monitor_output.h"
 #include "runner/judge/program_checks.h"
+#include "runner/judge/record_fields.h"
 
 namespace fsfault::vm {
 
@@ -9,19 +10,11 @@ namespace {
 
 std::string shown(const std::optional<long long>& v) { return v ? std::to_string(*v) : "none"; }
 
-std::optional<long long> field(const json& e, const char* k) {
-  if (e.contains(k) && e[k].is_number_integer()) return e[k].get<long long>();
-  return std::nullopt;
-}
-
 // The harness's FS_ERROR events in the order it read them.
 std::vector<const json*> harness_errors(const Trace& t) {
   std::vector<const json*> evs;
-  for (const auto& r : t.records) {
-    if (!r.is_object() || r.value("type", std::string()) != "event" || !r.contains("mask_names")) continue;
-    for (const auto& n : r["mask_names"])
-      if (n == "FS_ERROR") evs.push_back(&r);
-  }
+  for (const auto& r : t.records)
+    if (is_fs_error_event(r)) evs.push_back(&r);
   return evs;
 }
 
@@ -31,15 +24,15 @@ std::string disagreement(const FsMonitorRecord& m, const json& e) {
     if (mon == h) return std::string();
     return std::string(name) + ": fs-monitor " + shown(mon) + ", harness " + shown(h);
   };
-  std::string d = differ("error", m.error, field(e, "error"));
-  if (d.empty()) d = differ("error_count", m.error_count, field(e, "error_count"));
-  auto type = field(e, "handle_type"), bytes = field(e, "handle_bytes");
+  std::string d = differ("error", m.error, int_field(e, "error"));
+  if (d.empty()) d = differ("error_count", m.error_count, int_field(e, "error_count"));
+  auto type = int_field(e, "handle_type"), bytes = int_field(e, "handle_bytes");
   bool h_sb = type == 255 && bytes == 0;
   if (d.empty() && m.superblock != h_sb)
     d = std::string("handle: fs-monitor ") + (m.superblock ? "superblock" : "inode " + shown(m.ino)) +
-        ", harness " + (h_sb ? "superblock" : "handle_type " + shown(type) + " ino " + shown(field(e, "ino")));
-  if (d.empty() && !h_sb && type == 1) d = differ("inode", m.ino, field(e, "ino"));
-  if (d.empty() && !h_sb && type == 1) d = differ("gen", m.gen, field(e, "gen"));
+        ", harness " + (h_sb ? "superblock" : "handle_type " + shown(type) + " ino " + shown(int_field(e, "ino")));
+  if (d.empty() && !h_sb && type == 1) d = differ("inode", m.ino, int_field(e, "ino"));
+  if (d.empty() && !h_sb && type == 1) d = differ("gen", m.gen, int_field(e, "gen"));
   if (d.empty() && type != 1 && !h_sb)
     d = "handle: the harness's handle_type " + shown(type) + " is not FILEID_INO32_GEN (1); fs-monitor decodes only that";
   return d;

@@ -43,6 +43,10 @@ struct Trace {
 // Reads a JSONL file; malformed lines are skipped.
 std::vector<json> read_jsonl(const std::string& path);
 
+// A finished run's fault log lines from its artifact directory (faults-d0.jsonl, faults-d1.jsonl, …
+// up to the first missing), each tagged with its disk as the runner tags them in Trace::faults.
+std::vector<json> read_fault_logs(const std::string& dir);
+
 // errno names accepted in scenarios: "EIO", "EFSCORRUPTED", numbers too.
 int errno_from_name(const json& v);
 

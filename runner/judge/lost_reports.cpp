@@ -88,8 +88,6 @@ std::string lost_tally_text(const LostTally& t) {
 }
 
 void note_lost_reports(const Trace& t, Outcome& o) {
-  for (const auto& n : o.notes)
-    if (n.find("lost-report lines by kind: ") != std::string::npos) return;
   std::string text = lost_tally_text(tally_lost_reports(t.records));
   if (!text.empty()) o.notes.push_back("lost reports (kernel log): " + text);
 }

@@ -49,8 +49,8 @@ LostTally tally_lost_reports(const std::vector<json>& records);
 // "" for no line.
 std::string lost_tally_text(const LostTally& t);
 
-// "lost reports (kernel log): <tally>" in o's notes when the trace has lost-report lines and no
-// accounting note already counted them (a scenario without accounting, or one judged n/a).
+// "lost reports (kernel log): <tally>" in o's notes when the trace has lost-report lines, with an
+// accounting expectation or without (an accounting note carries only their number).
 void note_lost_reports(const Trace& t, Outcome& o);
 
 }  // namespace fsfault::vm

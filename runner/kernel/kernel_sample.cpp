@@ -56,10 +56,12 @@ BuiltSample build_kernel_sample(const std::string& name, const std::string& suit
   // .../source/<suite>/<package>_<version>/<tree>: one build per unpacked package version.
   std::string version = fs::path(src.dir).parent_path().filename().string();
   std::string dir = samples_dir(cache_root) + "/" + suite + "/" + version;
+  fs::create_directories(dir);
+  // One lock for the check, the compile and the link: two runs at once compile once, and the
+  // stable link is replaced by one of them at a time. A compile takes seconds.
+  DirLock lock(samples_dir(cache_root));
   BuiltSample b{dir + "/" + name, fs::exists(dir + "/" + name)};
   if (!b.cached) {
-    fs::create_directories(dir);
-    DirLock lock(dir);
     std::string tmp = b.path + ".tmp";
     std::vector<std::string> argv{proc::find_tool("cc").string(), "-O2", "-Wall", "-o", tmp, src.dir + "/" + *rel};
     log << "kernel sample: " << proc::describe_command(argv) << "\n";

@@ -43,6 +43,13 @@ std::string all(const Outcome& o) {
   return s;
 }
 
+// The verdict on fs-monitor's `output` is FAIL, and a reason holds `named`.
+void expect_failure_naming(const std::string& output, const std::string& named) {
+  Outcome o = run(output);
+  EXPECT_EQ(o.verdict, Verdict::fail) << all(o);
+  EXPECT_NE(all(o).find(named), std::string::npos) << all(o);
+}
+
 }  // namespace
 
 TEST(FsMonitorOutput, ReadsTheSamplesRecords) {
@@ -73,21 +80,18 @@ TEST(FsMonitorParity, ADifferentErrorCountFailsNamingIt) {
 }
 
 TEST(FsMonitorParity, ADifferentErrnoFails) {
-  Outcome o = run(monitor_output(117));
-  EXPECT_EQ(o.verdict, Verdict::fail);
-  EXPECT_NE(all(o).find("error: fs-monitor 117, harness 5"), std::string::npos) << all(o);
+  expect_failure_naming(monitor_output(117),
+                        "error: fs-monitor 117, harness 5");
 }
 
 TEST(FsMonitorParity, ADifferentInodeFails) {
-  Outcome o = run(monitor_output(5, 1, 12));
-  EXPECT_EQ(o.verdict, Verdict::fail);
-  EXPECT_NE(all(o).find("inode: fs-monitor 12, harness 14"), std::string::npos) << all(o);
+  expect_failure_naming(monitor_output(5, 1, 12),
+                        "inode: fs-monitor 12, harness 14");
 }
 
 TEST(FsMonitorParity, ASuperblockRecordAgainstAnInodeHandleFails) {
-  Outcome o = run("FAN_FS_ERROR (len=52)\n\terror: 5\n\terror_count: 1\n\tdecoded fh: Type 255 (Superblock error)\n---\n");
-  EXPECT_EQ(o.verdict, Verdict::fail);
-  EXPECT_NE(all(o).find("handle: fs-monitor superblock, harness handle_type 1 ino 14"), std::string::npos) << all(o);
+  expect_failure_naming("FAN_FS_ERROR (len=52)\n\terror: 5\n\terror_count: 1\n\tdecoded fh: Type 255 (Superblock error)\n---\n",
+                        "handle: fs-monitor superblock, harness handle_type 1 ino 14");
 }
 
 TEST(FsMonitorParity, NoOutputFails) {
@@ -97,15 +101,13 @@ TEST(FsMonitorParity, NoOutputFails) {
 }
 
 TEST(FsMonitorParity, MoreRecordsThanTheHarnessSawFail) {
-  Outcome o = run(monitor_output() + monitor_output());
-  EXPECT_EQ(o.verdict, Verdict::fail);
-  EXPECT_NE(all(o).find("2 FAN_FS_ERROR record(s), the harness 1 FS_ERROR event(s)"), std::string::npos) << all(o);
+  expect_failure_naming(monitor_output() + monitor_output(),
+                        "2 FAN_FS_ERROR record(s), the harness 1 FS_ERROR event(s)");
 }
 
 TEST(FsMonitorParity, TheSamplesOwnFailureIsNamed) {
-  Outcome o = run("fs-monitor: fanotify_mark\n");
-  EXPECT_EQ(o.verdict, Verdict::fail);
-  EXPECT_NE(all(o).find("step 1 (stop): fs-monitor: line 1: fs-monitor: fanotify_mark"), std::string::npos) << all(o);
+  expect_failure_naming("fs-monitor: fanotify_mark\n",
+                        "step 1 (stop): fs-monitor: line 1: fs-monitor: fanotify_mark");
 }
 
 TEST(FsMonitorParity, BelongsToStopOrWait) {

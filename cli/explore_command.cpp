@@ -46,7 +46,8 @@ void register_explore(CLI::App& app) {
                  "a second, unfaulted disk (another image than --image): no event may arrive on it");
   ex->add_option("--catalogue", o->catalogue, "scenarios whose known gaps are recognised (default the catalogue)")
       ->check(CLI::ExistingDirectory);
-  ex->add_option("--max-latency-ms", o->bounds.max_latency_ms, "bound on an event's latency (default 5000)")
+  ex->add_option("--max-latency-ms", o->bounds.max_latency_ms,
+                 "bound on an event's latency from its step and from its fault (default 5000)")
       ->check(CLI::PositiveNumber);
   ex->add_option("--replay", o->replay, "run only trial N of the seed");
   ex->add_option("--out", o->out, "the campaign's directory: trials, runs, findings")->required();

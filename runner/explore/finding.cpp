@@ -98,13 +98,20 @@ void check_counts(const std::string& dir, TrialVerdict& v) {
 }
 
 // Event latency as the judge measures it (docs/scenarios.md, "Latency"): the records judged
-// against an FS_ERROR expectation with max_latency_ms, so both read arrival the same way. An event
-// without an arrival time is not a finding (the judge's "cannot be checked" is left out).
-void check_latency(const std::vector<json>& records, const Bounds& b, TrialVerdict& v) {
+// against an FS_ERROR expectation with max_latency_ms and max_fault_latency_ms, so both read
+// arrival the same way: from the step before the event, and from the first fault since the
+// previous event (the trial's fault logs and runner.log put fault times on the guest's clock). An
+// event without a figure is not a finding (the judge's "cannot be checked" is left out).
+void check_latency(const std::string& dir, const std::vector<json>& records, const Bounds& b, TrialVerdict& v) {
   Scenario s;
-  s.expects.push_back(json{{"event", "FS_ERROR"}, {"count", "any"}, {"max_latency_ms", b.max_latency_ms}});
+  s.expects.push_back(json{{"event", "FS_ERROR"},
+                           {"count", "any"},
+                           {"max_latency_ms", b.max_latency_ms},
+                           {"max_fault_latency_ms", b.max_latency_ms}});
   Trace t;
   t.records = records;
+  t.faults = read_fault_logs(dir);
+  t.host = parse_runner_log(base::try_read_file(dir + "/runner.log").value_or(""));
   t.completed = true;
   for (auto& r : judge(s, t).reasons)
     if (r.find(": event arrived ") != std::string::npos) {
@@ -157,7 +164,7 @@ TrialVerdict judge_trial(const std::string& dir, const Bounds& bounds) {
   if (v.verdict == "timeout") v.violations.push_back({"timeout", reason});
   std::vector<json> records = read_jsonl(dir + "/records.jsonl");
   check_records(records, v);
-  if (v.verdict != "error") check_counts(dir, v), check_latency(records, bounds, v);
+  if (v.verdict != "error") check_counts(dir, v), check_latency(dir, records, bounds, v);
   // A failed trial no invariant explains (a mount refused, a step that could not run) did not test
   // what it drew: visible as its own finding, never as a quiet pass.
   if (v.verdict == "fail" && v.violations.empty()) v.violations.push_back({"trial-failed", reason});

@@ -30,7 +30,7 @@ struct TrialVerdict {
 
 // The bounds of the invariants that have one.
 struct Bounds {
-  long long max_latency_ms = 5000;  // an FS_ERROR event's arrival after the step that caused it
+  long long max_latency_ms = 5000;  // an FS_ERROR event's arrival after the step, and after the fault, that caused it
 };
 
 // Judges the invariants on a trial's artifact directory.

@@ -3,6 +3,8 @@
 #include "base/files.h"
 #include "runner/judge/fault_clock.h"
 #include "runner/judge/judge.h"
+#include "runner/judge/lost_reports.h"
+#include "runner/judge/record_fields.h"
 
 #include <map>
 
@@ -26,7 +28,8 @@ std::string error_of(const json& event) {
   return "none";
 }
 
-bool is_lost_line(const std::string& text) { return text.find("lost filesystem error report") != std::string::npos; }
+// Either of fserror_report()'s "lost ... error report" lines (runner/judge/lost_reports.h).
+bool is_lost_line(const std::string& text) { return parse_lost_report(text).has_value(); }
 
 // kernel usec -> guest ms: the implicit mount step's record (written right after mount(2)
 // returned) against the filesystem's own "mounted" line (ext4 "mounted filesystem", xfs "Ending
@@ -87,25 +90,23 @@ void add_fault_marks(const std::string& dir, const std::vector<json>& records, c
   HostClock host;
   host.server_spawn_ms = c.server_spawn_ms;
   std::map<std::string, long long> first_in_phase;  // fault t_ms of the phase's first fault
-  for (int d = 0;; ++d) {
-    std::string path = dir + "/faults-d" + std::to_string(d) + ".jsonl";
-    if (!base::exists(path)) break;
-    for (auto& f : read_jsonl(path)) {
-      if (!f.is_object() || !f.contains("t_ms") || !f["t_ms"].is_number_integer()) continue;
-      long long t = f["t_ms"].get<long long>();
-      std::string phase = f.value("phase", std::string());
-      long long g = t;
-      if (auto at = fault_guest_ms(f, d, host, c.host_to_guest_ms)) {
-        g = *at;
-      } else if (phases.count(phase)) {
-        first_in_phase.emplace(phase, t);
-        g = phases[phase] + (t - first_in_phase[phase]);
-      }
-      std::string what = f.value("action", std::string("?")) + " " + f.value("op", std::string("?")) + " sector " +
-                         f.value("sector", json(0)).dump() + "+" + f.value("sectors", json(0)).dump() + " (rule " +
-                         f.value("rule", std::string("?")) + ", disk " + std::to_string(d) + ")";
-      tl.marks.push_back({MarkKind::fault, g, what});
+  for (const auto& f : read_fault_logs(dir)) {
+    auto tms = int_field(f, "t_ms");
+    if (!tms) continue;
+    const int d = f["disk"].get<int>();
+    long long t = *tms;
+    std::string phase = f.value("phase", std::string());
+    long long g = t;
+    if (auto at = fault_guest_ms(f, d, host, c.host_to_guest_ms)) {
+      g = *at;
+    } else if (phases.count(phase)) {
+      first_in_phase.emplace(phase, t);
+      g = phases[phase] + (t - first_in_phase[phase]);
     }
+    std::string what = f.value("action", std::string("?")) + " " + f.value("op", std::string("?")) + " sector " +
+                       f.value("sector", json(0)).dump() + "+" + f.value("sectors", json(0)).dump() + " (rule " +
+                       f.value("rule", std::string("?")) + ", disk " + std::to_string(d) + ")";
+    tl.marks.push_back({MarkKind::fault, g, what});
   }
 }
 

@@ -5,6 +5,7 @@
 #include "faults/fault_log.h"
 #include "runner/judge/fault_clock.h"
 #include "runner/judge/judge.h"
+#include "runner/judge/lost_reports.h"
 #include "base/files.h"
 #include "base/errno_names.h"
 #include "base/sha256.h"
@@ -120,8 +121,9 @@ GuestTimes count_records(const std::string& dir, FloodCounts& c) {
     std::string type = r.value("type", std::string());
     if (type == "event") {
       count_event(r, c);
-    } else if (type == "kmsg" && r.value("text", std::string()).find("lost filesystem error report") != std::string::npos) {
-      // fs/fserror.c (7.0+) logs "lost filesystem error report ..." for each report it drops.
+    } else if (type == "kmsg" && parse_lost_report(r.value("text", std::string()))) {
+      // fs/fserror.c (7.0+) logs one of two "lost ... error report" lines per report it drops
+      // (runner/judge/lost_reports.h).
       ++c.lost_reports;
     } else if (type == "first-event") {
       long long t = r.value("t_ms", 0LL);
@@ -392,7 +394,8 @@ std::string flood_report(const FloodCounts& c, bool accounting) {
   os << "FS_ERROR events received:   " << c.fs_error_events << "\n";
   os << "sum of error_count:         " << c.error_count_sum << "\n";
   os << "overflows (Q_OVERFLOW):     " << c.overflow_events << "\n";
-  os << "lost reports (kernel log):  " << c.lost_reports << " (\"lost filesystem error report\", 7.0+)\n";
+  os << "lost reports (kernel log):  " << c.lost_reports
+     << " (\"lost file I/O / filesystem error report\" lines, 7.0+; rate-limited, so a lower bound)\n";
   os << "first fault -> first event: ";
   if (c.first_fault_to_event_ms)
     os << *c.first_fault_to_event_ms << " ms (host clock; the true value may be up to "

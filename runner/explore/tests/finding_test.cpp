@@ -142,6 +142,19 @@ TEST(ExploreFinding, EventLatencyAsTheJudgeMeasuresIt) {
   EXPECT_TRUE(judge_trial(std::string(FSFAULT_EXPLORE_TRACES_DIR) + "/two-disks", Bounds{1}).violations.empty());
 }
 
+// With the trial's fault log and runner.log, lateness is measured from the fault too, as the
+// judge's max_fault_latency_ms does; the step figure alone without runner.log.
+TEST(ExploreFinding, EventLatencyFromTheFault) {
+  const std::string dir = std::string(FSFAULT_EXPLORE_TRACES_DIR) + "/bookworm-fault-latency";
+  EXPECT_TRUE(judge_trial(dir).violations.empty());
+  TrialVerdict v = judge_trial(dir, Bounds{1});
+  ASSERT_EQ(v.violations.size(), 1u);
+  EXPECT_EQ(v.violations[0].invariant, "late-event");
+  EXPECT_NE(v.violations[0].detail.find(" ms after the first fault since the start (rule f1-eio, read sector "),
+            std::string::npos)
+      << v.violations[0].detail;
+}
+
 // A trial that failed for a reason no invariant names did not test what it drew: a finding, not a
 // pass (recorded: sid's xfs refusing ext4's errors=continue, every trial of a campaign failing).
 TEST(ExploreFinding, AFailedTrialNoInvariantExplainsIsAFinding) {

@@ -7,14 +7,8 @@ set -euo pipefail
 fsfault=$1 scenarios=$2 out=$3
 source "$(dirname "$0")/vm_no_orphans.sh"
 rm -rf "$out"
-fail() { echo "FAIL: $*"; exit 1; }
-set +e
-"$fsfault" vm-test --kernel bookworm --accel tcg "${vm_cache_args[@]}" --scenarios "$scenarios" \
-  --filter 'runner/background-programs,runner/blocked-step' --timeout 120 --out "$out" >"$out.stdout" 2>&1
-rc=$?
-set -e
-cat "$out.stdout"
-[[ $rc -eq 1 ]] || fail "exit status $rc, expected 1 (runner/blocked-step fails)"
+vm_test_bookworm 1 "runner/blocked-step fails" "$out.stdout" --scenarios "$scenarios" \
+  --filter 'runner/background-programs,runner/blocked-step' --timeout 120 --out "$out"
 grep -q '^PASS *runner/background-programs' "$out.stdout" || fail "background-programs did not pass"
 grep -q '^FAIL *runner/blocked-step' "$out.stdout" || fail "blocked-step did not fail"
 grep -q 'step 0 (sleep): did not return within 300 ms (wchan' "$out.stdout" || fail "blocked step not named with its wchan"

@@ -10,24 +10,16 @@ set -euo pipefail
 fsfault=$1 catalogue=$2 scenarios=$3 out=$4
 source "$(dirname "$0")/vm_no_orphans.sh"
 rm -rf "$out" "$out.xdg"
-fail() { echo "FAIL: $*"; exit 1; }
 mkdir -p "$out.xdg"
-XDG_CACHE_HOME="$out.xdg" "$fsfault" vm-test --kernel bookworm --accel tcg "${vm_cache_args[@]}" \
-  --scenarios "$catalogue" --filter ext4/fs-monitor-parity --out "$out" >"$out.stdout" 2>&1 || true
-cat "$out.stdout"
+XDG_CACHE_HOME="$out.xdg" vm_test_bookworm 0 "a SKIP is no failure" "$out.stdout" \
+  --scenarios "$catalogue" --filter ext4/fs-monitor-parity --out "$out"
 grep -q '^SKIP *ext4/fs-monitor-parity.*run `fsfault kernel sample fs-monitor`' "$out.stdout" ||
   fail "without a built sample the scenario is not a SKIP naming the command"
 rm -rf "$out.xdg"
 sample=$("$fsfault" kernel sample fs-monitor)
 [[ -x $sample ]] || fail "fsfault kernel sample printed no executable: $sample"
-set +e
-"$fsfault" vm-test --kernel bookworm --accel tcg "${vm_cache_args[@]}" --scenarios "$catalogue" "$scenarios" \
-  --filter 'ext4/fs-monitor-parity,runner/fs-monitor-disagrees' --timeout 120 \
-  --out "$out" >"$out.stdout" 2>&1
-rc=$?
-set -e
-cat "$out.stdout"
-[[ $rc -eq 1 ]] || fail "exit status $rc, expected 1 (runner/fs-monitor-disagrees fails)"
+vm_test_bookworm 1 "runner/fs-monitor-disagrees fails" "$out.stdout" --scenarios "$catalogue" "$scenarios" \
+  --filter 'ext4/fs-monitor-parity,runner/fs-monitor-disagrees' --timeout 120 --out "$out"
 grep -q '^PASS *ext4/fs-monitor-parity' "$out.stdout" || fail "fs-monitor-parity did not pass"
 grep -q '^FAIL *runner/fs-monitor-disagrees' "$out.stdout" || fail "fs-monitor-disagrees did not fail"
 grep -q 'fs-monitor: record 1 (output line 1) disagrees with the harness: inode: fs-monitor 12, harness 14' \

@@ -4,10 +4,23 @@
 #   wait_for_phase SCENARIO_OUT_DIR RUNNER_PID   the guest announced a phase (bounded wait)
 #   run_pid PROGRAM FILE                         pid of PROGRAM (qemu-system-x86_64, fsfault-nbd)
 #                                                whose command line names FILE
+#   fail MESSAGE...                              "FAIL: MESSAGE", exit 1
+#   vm_test_bookworm RC WHY LOG ARGS...          $fsfault vm-test on bookworm under TCG with ARGS,
+#                                                output to LOG and shown; fails unless it exits RC
 # FSFAULT_VM_CACHE=DIR in the environment passes --cache DIR to vm-test (reuse another build's
 # kernels and images); the tests put "${vm_cache_args[@]}" on their vm-test command lines.
 vm_cache_args=()
 [[ -n ${FSFAULT_VM_CACHE:-} ]] && vm_cache_args=(--cache "$FSFAULT_VM_CACHE")
+
+fail() { echo "FAIL: $*"; exit 1; }
+
+vm_test_bookworm() {
+  local want=$1 why=$2 log=$3 rc=0
+  shift 3
+  "$fsfault" vm-test --kernel bookworm --accel tcg "${vm_cache_args[@]}" "$@" >"$log" 2>&1 || rc=$?
+  cat "$log"
+  [[ $rc -eq $want ]] || fail "exit status $rc, expected $want ($why)"
+}
 
 wait_for_phase() {
   local dir=$1 pid=$2

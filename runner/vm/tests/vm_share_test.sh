@@ -10,23 +10,12 @@ set -euo pipefail
 fsfault=$1 scenarios=$2 out=$3
 source "$(dirname "$0")/vm_no_orphans.sh"
 rm -rf "$out"
-fail() { echo "FAIL: $*"; exit 1; }
-set +e
-"$fsfault" vm-test --kernel bookworm --accel tcg "${vm_cache_args[@]}" --scenarios "$scenarios" \
-  --share /no/such/dir --filter runner/share-read-only --out "$out" >"$out.stdout" 2>&1
-rc=$?
-set -e
-cat "$out.stdout"
-[[ $rc -eq 2 ]] || fail "a missing --share directory: exit status $rc, expected 2"
+vm_test_bookworm 2 "a missing --share directory" "$out.stdout" --scenarios "$scenarios" \
+  --share /no/such/dir --filter runner/share-read-only --out "$out"
 grep -q 'share host /no/such/dir: no such directory' "$out.stdout" || fail "the missing directory is not named"
 grep -q 'Linux version\|accel:' "$out.stdout" && fail "it booted anyway"
-set +e
-"$fsfault" vm-test --kernel bookworm --accel tcg "${vm_cache_args[@]}" --scenarios "$scenarios" \
-  --filter 'runner/share-read-only,runner/debugfs-missing' --timeout 120 --out "$out" >"$out.stdout" 2>&1
-rc=$?
-set -e
-cat "$out.stdout"
-[[ $rc -eq 1 ]] || fail "exit status $rc, expected 1 (runner/debugfs-missing fails)"
+vm_test_bookworm 1 "runner/debugfs-missing fails" "$out.stdout" --scenarios "$scenarios" \
+  --filter 'runner/share-read-only,runner/debugfs-missing' --timeout 120 --out "$out"
 grep -q '^PASS *runner/share-read-only' "$out.stdout" || fail "share-read-only did not pass"
 grep -q '^FAIL *runner/debugfs-missing' "$out.stdout" || fail "debugfs-missing did not fail"
 rec="$out/runner/share-read-only/records.jsonl"

@@ -6,14 +6,8 @@ set -euo pipefail
 fsfault=$1 scenarios=$2 out=$3
 source "$(dirname "$0")/vm_no_orphans.sh"
 rm -rf "$out"
-set +e
-"$fsfault" vm-test --kernel bookworm --accel tcg "${vm_cache_args[@]}" --scenarios "$scenarios" --filter runner/hang \
-  --share "$scenarios/files:/opt/shared" \
-  --timeout 25 --out "$out" --ktap "$out/results.ktap" >"$out.stdout" 2>&1
-rc=$?
-set -e
-cat "$out.stdout"
-[[ $rc -eq 1 ]] || { echo "FAIL: exit status $rc, expected 1 (a timeout is a failure)"; exit 1; }
+vm_test_bookworm 1 "a timeout is a failure" "$out.stdout" --scenarios "$scenarios" --filter runner/hang \
+  --share "$scenarios/files:/opt/shared" --timeout 25 --out "$out" --ktap "$out/results.ktap"
 grep -q '^TIMEOUT *runner/hang' "$out.stdout" || { echo "FAIL: no TIMEOUT line"; exit 1; }
 grep -q '"verdict": "timeout"' "$out/runner/hang/result.json" || { echo "FAIL: result.json"; exit 1; }
 grep -q 'not ok 1 runner/hang # TIMEOUT' "$out/results.ktap" || { echo "FAIL: KTAP"; exit 1; }

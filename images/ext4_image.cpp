@@ -45,12 +45,6 @@ std::map<std::string, std::string> e2fs_env(const Recipe& r, const std::filesyst
           {"SOURCE_DATE_EPOCH", std::to_string(r.timestamp)}};
 }
 
-std::string parent_of(const std::string& path) {
-  auto pos = path.rfind('/');
-  return pos == 0 ? "/" : path.substr(0, pos);
-}
-std::string base_of(const std::string& path) { return path.substr(path.rfind('/') + 1); }
-
 // A private configuration: the host's /etc/mke2fs.conf must not leak into the image.
 void write_mke2fs_conf(const MkfsOptions& m, const std::filesystem::path& work) {
   std::ofstream conf(work / "mke2fs.conf");
@@ -67,7 +61,7 @@ void write_mke2fs_conf(const MkfsOptions& m, const std::filesystem::path& work) 
   if (!conf) throw std::runtime_error("cannot write mke2fs.conf");
 }
 
-std::vector<std::string> mkfs_command(const Recipe& r, const std::filesystem::path& image) {
+std::vector<std::string> mke2fs_command(const Recipe& r, const std::filesystem::path& image) {
   const auto& m = r.mkfs;
   bool has_journal = false;
   for (const auto& f : m.features) has_journal |= f == "has_journal";
@@ -226,7 +220,7 @@ void add_inode_targets(const std::string& spec, const InodeSections& s, const Ex
 void build_ext4(const Recipe& r, const std::filesystem::path& image,
                 const std::filesystem::path& work) {
   write_mke2fs_conf(r.mkfs, work);
-  auto mkfs = mkfs_command(r, image);
+  auto mkfs = mke2fs_command(r, image);
   proc::ProcessOptions opts{e2fs_env(r, work), work};
   proc::require_success(proc::run_process(mkfs, opts), mkfs);
   populate(r, image, work, opts);

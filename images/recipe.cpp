@@ -83,11 +83,6 @@ std::string normalise_path(std::string_view p, std::string_view source) {
   return out;
 }
 
-std::string parent_of(const std::string& path) {
-  auto pos = path.rfind('/');
-  return pos == 0 ? "/" : path.substr(0, pos);
-}
-
 std::uint64_t size_value(const toml::node& n, std::string_view key, std::string_view source) {
   if (auto i = n.value<std::int64_t>()) {
     if (*i < 0) fail(source, fmt::format("'{}' must not be negative", key));
@@ -477,5 +472,11 @@ Recipe parse_recipe(std::string_view toml_text, std::string_view default_name,
 Recipe load_recipe(const std::filesystem::path& path) {
   return parse_recipe(base::read_file(path.string()), path.stem().string(), path.string());
 }
+
+std::string parent_of(const std::string& path) {
+  auto pos = path.rfind('/');
+  return pos == 0 ? "/" : path.substr(0, pos);
+}
+std::string base_of(const std::string& path) { return path.substr(path.rfind('/') + 1); }
 
 }  // namespace fsfault::images

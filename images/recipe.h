@@ -74,6 +74,10 @@ std::string file_content(std::uint64_t seed, std::string_view path, std::uint64_
 std::uint32_t generation_for(std::uint64_t seed, std::string_view path);
 
 // Data runs of a file with `extents` runs: (offset, length) pairs in bytes, holes in between.
+// An entry path's directory ("/" for a top-level entry) and its last component.
+std::string parent_of(const std::string& path);
+std::string base_of(const std::string& path);
+
 std::vector<std::pair<std::uint64_t, std::uint64_t>> data_runs(const Entry& file,
                                                                std::uint32_t block_size);
 

@@ -25,12 +25,6 @@ void check_quiet_stderr(const proc::ProcessResult& r, const std::string& what) {
   if (!bad.empty()) throw std::runtime_error(fmt::format("xfs_db {} reported errors:\n{}", what, bad));
 }
 
-std::string parent_of(const std::string& path) {
-  auto pos = path.rfind('/');
-  return pos == 0 ? "/" : path.substr(0, pos);
-}
-std::string base_of(const std::string& path) { return path.substr(path.rfind('/') + 1); }
-
 std::string proto_mode(char type, std::uint32_t mode) {
   return fmt::format("{}{}{}{:03o}", type, (mode & 04000) ? 'u' : '-', (mode & 02000) ? 'g' : '-',
                      mode & 0777);
@@ -116,7 +110,7 @@ void write_protofile(const Recipe& r, const std::filesystem::path& work) {
   std::ofstream(work / "image.proto") << proto.str();
 }
 
-std::vector<std::string> mkfs_command(const Recipe& r, const std::filesystem::path& image) {
+std::vector<std::string> mkfs_xfs_command(const Recipe& r, const std::filesystem::path& image) {
   const auto& m = r.mkfs;
   std::string meta = "uuid=" + r.uuid;
   for (const auto& f : m.features) meta += "," + f;
@@ -176,7 +170,7 @@ std::vector<std::string> fixup_commands(const Recipe& r, const Geometry& g) {
 void build_xfs(const Recipe& r, const std::filesystem::path& image,
                const std::filesystem::path& work) {
   write_protofile(r, work);
-  auto mkfs = mkfs_command(r, image);
+  auto mkfs = mkfs_xfs_command(r, image);
   proc::ProcessOptions opts;
   opts.cwd = work;
   proc::require_success(proc::run_process(mkfs, opts), mkfs);

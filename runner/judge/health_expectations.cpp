@@ -6,8 +6,6 @@ namespace fsfault::vm {
 
 namespace {
 
-std::string spec_str(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
-
 bool selected(const json& ex, const json& r) {
   if (r.value("type", std::string()) != "health") return false;
   if (r.value("event", std::string()) != ex["health"].get<std::string>()) return false;
@@ -40,7 +38,7 @@ void judge_health(const json& ex, const Trace& t, Outcome& o) {
     if (!selected(ex, r)) continue;
     ++n;
     if (ex.contains("lostcount") && !count_matches(ex["lostcount"], r.value("lostcount", -1LL)))
-      o.reasons.push_back(label + ": lostcount: expected " + spec_str(ex["lostcount"]) + ", saw " +
+      o.reasons.push_back(label + ": lostcount: expected " + spec_text(ex["lostcount"]) + ", saw " +
                           std::to_string(r.value("lostcount", -1LL)));
     if (ex.contains("reasons") && r.value("reasons", -1LL) != ex["reasons"].get<long long>())
       o.reasons.push_back(label + ": reasons: expected " + ex["reasons"].dump() + ", saw " +
@@ -48,7 +46,7 @@ void judge_health(const json& ex, const Trace& t, Outcome& o) {
   }
   json want = ex.contains("count") ? ex["count"] : json(">=1");
   if (!count_matches(want, n))
-    o.reasons.push_back(label + ": expected count " + spec_str(want) + ", saw " + std::to_string(n) +
+    o.reasons.push_back(label + ": expected count " + spec_text(want) + ", saw " + std::to_string(n) +
                         (seen.empty() ? " (no health records)" : " in {" + seen + more(all) + "}"));
   else
     o.notes.push_back(label + ": " + std::to_string(n) + " record(s)");

@@ -73,6 +73,8 @@ int errno_from_name(const json& v) {
   }
 }
 
+std::string spec_text(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+
 bool count_matches(const json& spec, long long n) {
   if (spec.is_number_integer()) return n == spec.get<long long>();
   std::string s = spec.get<std::string>();
@@ -89,12 +91,10 @@ bool count_matches(const json& spec, long long n) {
 
 namespace {
 
-std::string spec_str(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
-
 std::string event_summary(const json& e) {
   std::string s = "{";
   auto add = [&](const char* k) {
-    if (e.contains(k)) s += std::string(s.size() > 1 ? ", " : "") + k + "=" + spec_str(e[k]);
+    if (e.contains(k)) s += std::string(s.size() > 1 ? ", " : "") + k + "=" + spec_text(e[k]);
   };
   if (e.contains("mask_names")) {
     std::string m;
@@ -124,19 +124,19 @@ std::vector<std::string> event_mismatch(const json& ex, const json& e, const Tra
     int want = errno_from_name(ex["error"]);
     auto got = num("error");
     if (!got || *got != want)
-      bad.push_back("error: expected " + spec_str(ex["error"]) + " (" + std::to_string(want) + "), saw " +
+      bad.push_back("error: expected " + spec_text(ex["error"]) + " (" + std::to_string(want) + "), saw " +
                     (got ? std::to_string(*got) : "none"));
   }
   if (ex.contains("error_count")) {
     auto got = num("error_count");
     if (!got || !count_matches(ex["error_count"], *got))
-      bad.push_back("error_count: expected " + spec_str(ex["error_count"]) + ", saw " +
+      bad.push_back("error_count: expected " + spec_text(ex["error_count"]) + ", saw " +
                     (got ? std::to_string(*got) : "none"));
   }
   if (ex.contains("handle_type")) {
     auto got = num("handle_type");
     if (!got || *got != ex["handle_type"].get<long long>())
-      bad.push_back("handle_type: expected " + spec_str(ex["handle_type"]) + ", saw " +
+      bad.push_back("handle_type: expected " + spec_text(ex["handle_type"]) + ", saw " +
                     (got ? std::to_string(*got) : "none"));
   }
   if (ex.contains("fid")) {
@@ -163,7 +163,7 @@ std::vector<std::string> event_mismatch(const json& ex, const json& e, const Tra
   if (ex.contains("disk")) {
     auto got = num("disk");
     if (!got || *got != ex["disk"].get<long long>())
-      bad.push_back("disk: expected " + spec_str(ex["disk"]) + ", saw " + (got ? std::to_string(*got) : "unknown fsid"));
+      bad.push_back("disk: expected " + spec_text(ex["disk"]) + ", saw " + (got ? std::to_string(*got) : "unknown fsid"));
   }
   return bad;
 }
@@ -237,11 +237,11 @@ void judge_event(const json& ex, const Trace& t, Outcome& o) {
     evs.push_back(&r);
   }
   json count = ex.contains("count") ? ex["count"] : json(1);
-  std::string label = "event " + kind + (ex.contains("disk") ? " on disk " + spec_str(ex["disk"]) : "");
+  std::string label = "event " + kind + (ex.contains("disk") ? " on disk " + spec_text(ex["disk"]) : "");
   if (!count_matches(count, static_cast<long long>(evs.size()))) {
     std::string seen;
     for (auto* e : evs) seen += " " + event_summary(*e);
-    o.reasons.push_back(label + ": expected count " + spec_str(count) + ", saw " + std::to_string(evs.size()) +
+    o.reasons.push_back(label + ": expected count " + spec_text(count) + ", saw " + std::to_string(evs.size()) +
                         (seen.empty() ? "" : ":" + seen));
     return;
   }
@@ -249,7 +249,7 @@ void judge_event(const json& ex, const Trace& t, Outcome& o) {
     long long sum = 0;
     for (auto* e : evs) sum += e->value("error_count", 0LL);
     if (!count_matches(ex["error_count_sum"], sum))
-      o.reasons.push_back(label + ": expected sum of error_count " + spec_str(ex["error_count_sum"]) + ", saw " +
+      o.reasons.push_back(label + ": expected sum of error_count " + spec_text(ex["error_count_sum"]) + ", saw " +
                           std::to_string(sum));
   }
   // Attribute checks apply to the event chosen by `index` (default: every one).
@@ -275,7 +275,7 @@ void judge_kmsg(const json& ex, const Trace& t, Outcome& o) {
     if (r.value("type", std::string()) == "kmsg" && std::regex_search(r.value("text", std::string()), re)) ++n;
   json count = ex.contains("count") ? ex["count"] : json(">=1");
   if (!count_matches(count, n))
-    o.reasons.push_back("kmsg /" + ex["kmsg"].get<std::string>() + "/: expected count " + spec_str(count) +
+    o.reasons.push_back("kmsg /" + ex["kmsg"].get<std::string>() + "/: expected count " + spec_text(count) +
                         ", saw " + std::to_string(n));
 }
 
@@ -288,13 +288,13 @@ void judge_faults(const json& ex, const Trace& t, Outcome& o) {
     ++n;
   }
   if (!count_matches(ex["faults"], n))
-    o.reasons.push_back("faults" + (rule.empty() ? "" : " of rule " + rule) + ": expected " + spec_str(ex["faults"]) +
+    o.reasons.push_back("faults" + (rule.empty() ? "" : " of rule " + rule) + ": expected " + spec_text(ex["faults"]) +
                         ", saw " + std::to_string(n));
 }
 
 void judge_step_value(const json& ex, const Trace& t, Outcome& o) {
   // { step = "3", field = "fionread", value = "<=64" }
-  std::string id = spec_str(ex["step"]);
+  std::string id = spec_text(ex["step"]);
   std::string field = ex.value("field", std::string("errno"));
   for (auto& r : t.records) {
     if (r.value("type", std::string()) != "step") continue;
@@ -315,7 +315,7 @@ void judge_step_value(const json& ex, const Trace& t, Outcome& o) {
       }
     }
     if (!count_matches(ex["value"], n))
-      o.reasons.push_back("step " + id + ": expected " + field + " " + spec_str(ex["value"]) + ", saw " +
+      o.reasons.push_back("step " + id + ": expected " + field + " " + spec_text(ex["value"]) + ", saw " +
                           std::to_string(n));
     return;
   }
@@ -412,8 +412,8 @@ void judge_accounting(const json& ex, const Trace& t, Outcome& o) {
     }
   }
   std::string field = ex.value("field", std::string("value"));
-  std::string bl = spec_str(ex.value("before", json("")));
-  std::string al = spec_str(ex.value("after", json("")));
+  std::string bl = spec_text(ex.value("before", json("")));
+  std::string al = spec_text(ex.value("after", json("")));
   auto before = step_number(t, bl, field);
   auto after = step_number(t, al, field);
   if (!before || !after) {
@@ -480,7 +480,7 @@ void judge_steps(const json& steps, const std::string& prefix, const Trace& t, O
     for (auto& r : t.records)
       if (r.value("type", std::string()) == "step" && r.value("id", std::string()) == id) rec = &r;
     std::string what = "step " + id + " (" + s.value("do", std::string()) +
-                       (s.contains("path") ? " " + spec_str(s["path"]) : "") + ")";
+                       (s.contains("path") ? " " + spec_text(s["path"]) : "") + ")";
     if (!s.value("may_block", false))
       if (auto why = blocked_reason(t, id)) o.reasons.push_back(what + ": " + *why + (rec ? "" : ", never returned"));
     if (!rec) {
@@ -497,7 +497,7 @@ void judge_steps(const json& steps, const std::string& prefix, const Trace& t, O
       for (const json& w : spec.is_array() ? spec : json::array({spec})) {
         int want = errno_from_name(w);
         match = match || want == got;
-        wants += (wants.empty() ? "" : " or ") + spec_str(w) + " (" + std::to_string(want) + ")";
+        wants += (wants.empty() ? "" : " or ") + spec_text(w) + " (" + std::to_string(want) + ")";
       }
       if (!match)
         o.reasons.push_back(what + ": expected errno " + wants + ", saw " + rec->value("errno_name", std::string("?")) +

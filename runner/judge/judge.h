@@ -53,6 +53,9 @@ int errno_from_name(const json& v);
 // Count specs: 3, "3", ">=1", "<=2", "1-3", "any".
 bool count_matches(const json& spec, long long n);
 
+// An expectation's value as a reason quotes it: a string as written ("any", ">=1"), else its JSON.
+std::string spec_text(const json& v);
+
 Outcome judge(const Scenario& s, const Trace& t);
 
 // Whether a verdict fails a run: fail, timeout, error, interrupted, fixed (not pass, skip, xfail).

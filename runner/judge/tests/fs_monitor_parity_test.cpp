@@ -2,10 +2,13 @@
 // against the harness's FS_ERROR record (as guest-tests/guest writes it), judged through judge().
 #include "runner/judge/fs_monitor_output.h"
 #include "runner/judge/judge.h"
+#include "runner/judge/tests/outcome_text.h"
 
 #include <gtest/gtest.h>
 
 using namespace fsfault::vm;
+
+using fsfault::vm::testing::reasons_text;
 
 namespace {
 
@@ -37,17 +40,11 @@ Outcome run(const std::string& output, std::vector<json> events = {harness_event
   return judge(s, t);
 }
 
-std::string all(const Outcome& o) {
-  std::string s;
-  for (auto& r : o.reasons) s += r + "\n";
-  return s;
-}
-
 // The verdict on fs-monitor's `output` is FAIL, and a reason holds `named`.
 void expect_failure_naming(const std::string& output, const std::string& named) {
   Outcome o = run(output);
-  EXPECT_EQ(o.verdict, Verdict::fail) << all(o);
-  EXPECT_NE(all(o).find(named), std::string::npos) << all(o);
+  EXPECT_EQ(o.verdict, Verdict::fail) << reasons_text(o);
+  EXPECT_NE(reasons_text(o).find(named), std::string::npos) << reasons_text(o);
 }
 
 }  // namespace
@@ -68,13 +65,13 @@ TEST(FsMonitorOutput, ReadsTheSamplesRecords) {
 
 TEST(FsMonitorParity, EqualRecordsPass) {
   Outcome o = run(monitor_output());
-  EXPECT_EQ(o.verdict, Verdict::pass) << all(o);
+  EXPECT_EQ(o.verdict, Verdict::pass) << reasons_text(o);
 }
 
 TEST(FsMonitorParity, ADifferentErrorCountFailsNamingIt) {
   Outcome o = run(monitor_output(5, 2));
   EXPECT_EQ(o.verdict, Verdict::fail);
-  EXPECT_EQ(all(o),
+  EXPECT_EQ(reasons_text(o),
             "step 1 (stop): fs-monitor: record 1 (output line 1) disagrees with the harness: error_count: "
             "fs-monitor 2, harness 1\n");
 }
@@ -97,7 +94,7 @@ TEST(FsMonitorParity, ASuperblockRecordAgainstAnInodeHandleFails) {
 TEST(FsMonitorParity, NoOutputFails) {
   Outcome o = run("");
   EXPECT_EQ(o.verdict, Verdict::fail);
-  EXPECT_EQ(all(o), "step 1 (stop): fs-monitor: no FAN_FS_ERROR record in its output (no output) (the harness saw 1)\n");
+  EXPECT_EQ(reasons_text(o), "step 1 (stop): fs-monitor: no FAN_FS_ERROR record in its output (no output) (the harness saw 1)\n");
 }
 
 TEST(FsMonitorParity, MoreRecordsThanTheHarnessSawFail) {

@@ -1,12 +1,15 @@
 // Program steps judged on guest records in the harness's format (exec/wait records as
 // guest-tests/guest/steps/exec_step.cpp and background_steps.cpp write them).
 #include "runner/judge/judge.h"
+#include "runner/judge/tests/outcome_text.h"
 
 #include <gtest/gtest.h>
 
 #include <sstream>
 
 using namespace fsfault::vm;
+
+using fsfault::vm::testing::reasons_text;
 
 namespace {
 
@@ -25,12 +28,6 @@ Outcome run(const std::string& steps, const std::string& jsonl) {
   return judge(s, trace(jsonl));
 }
 
-std::string all(const Outcome& o) {
-  std::string s;
-  for (auto& r : o.reasons) s += r + "\n";
-  return s;
-}
-
 const char* kMissing =
     R"({"type":"step","id":"0","do":"exec","ok":false,"errno":2,"errno_name":"ENOENT","seq":0,"t_ms":900})";
 const char* kExit3 =
@@ -47,15 +44,15 @@ std::string exec_record(const std::string& output, int exit) {
 TEST(ProgramSteps, ProgramThatCannotStartFailsNamingIt) {
   Outcome o = run(R"({ do = "exec", argv = ["/bin/nope", "x"] })", kMissing);
   EXPECT_EQ(o.verdict, Verdict::fail);
-  EXPECT_EQ(all(o), "step 0 (exec): /bin/nope x could not start: ENOENT\n");
+  EXPECT_EQ(reasons_text(o), "step 0 (exec): /bin/nope x could not start: ENOENT\n");
   EXPECT_EQ(run(R"({ do = "exec", argv = ["/bin/nope"], errno = "ENOENT" })", kMissing).verdict, Verdict::pass);
 }
 
 TEST(ProgramSteps, NonZeroExitFailsUnlessExitNamesIt) {
   Outcome o = run(R"({ do = "exec", sh = "t.sh" })", kExit3);
   EXPECT_EQ(o.verdict, Verdict::fail);
-  EXPECT_NE(all(o).find("step 0 (exec): sh -c 't.sh' exited 3, expected 0"), std::string::npos) << all(o);
-  EXPECT_NE(all(o).find("\"usage: t.sh DIR\\n\""), std::string::npos) << all(o);
+  EXPECT_NE(reasons_text(o).find("step 0 (exec): sh -c 't.sh' exited 3, expected 0"), std::string::npos) << reasons_text(o);
+  EXPECT_NE(reasons_text(o).find("\"usage: t.sh DIR\\n\""), std::string::npos) << reasons_text(o);
   EXPECT_EQ(run(R"({ do = "exec", sh = "t.sh", exit = 3 })", kExit3).verdict, Verdict::pass);
   EXPECT_EQ(run(R"({ do = "exec", sh = "t.sh", exit = 0 })", kExit3).verdict, Verdict::fail);
 }
@@ -77,9 +74,9 @@ TEST(ProgramSteps, ContainsAndMatchesQuoteTheOutput) {
             Verdict::pass);
   Outcome o = run(R"({ do = "exec", sh = "m", contains = ["error 5", "ino 13"], matches = "count 2$" })", rec);
   EXPECT_EQ(o.verdict, Verdict::fail);
-  EXPECT_NE(all(o).find("output does not contain \"ino 13\"; output \"fs-monitor: error 5 count 1\\n\""),
-            std::string::npos) << all(o);
-  EXPECT_NE(all(o).find("output does not match /count 2$/"), std::string::npos) << all(o);
+  EXPECT_NE(reasons_text(o).find("output does not contain \"ino 13\"; output \"fs-monitor: error 5 count 1\\n\""),
+            std::string::npos) << reasons_text(o);
+  EXPECT_NE(reasons_text(o).find("output does not match /count 2$/"), std::string::npos) << reasons_text(o);
   EXPECT_EQ(o.reasons.size(), 2u);
 }
 
@@ -88,7 +85,7 @@ TEST(ProgramSteps, LtpTbrokFailsAndEveryResultIsASubtest) {
   // LTP exits 2 after a TBROK: with format, the results are the verdict, not the exit status.
   Outcome o = run(R"({ do = "exec", argv = ["/opt/ltp/fanotify22"], format = "ltp" })", exec_record(out, 2));
   EXPECT_EQ(o.verdict, Verdict::fail);
-  EXPECT_EQ(all(o), "step 0 (exec): /opt/ltp/fanotify22: tst_test.c:1134: TBROK: mount failed: EINVAL (22)\n");
+  EXPECT_EQ(reasons_text(o), "step 0 (exec): /opt/ltp/fanotify22: tst_test.c:1134: TBROK: mount failed: EINVAL (22)\n");
   ASSERT_EQ(o.subtests.size(), 2u);
   EXPECT_EQ(o.subtests[0].status, ResultStatus::pass);
 }
@@ -96,7 +93,7 @@ TEST(ProgramSteps, LtpTbrokFailsAndEveryResultIsASubtest) {
 TEST(ProgramSteps, LtpOnlyTconfIsASkipWithTheReason) {
   std::string out = "fanotify20.c:47: TCONF: FAN_REPORT_PIDFD not supported in kernel?\n\nSummary:\nskipped  1\n";
   Outcome o = run(R"({ do = "exec", argv = ["/opt/ltp/fanotify20"], format = "ltp" })", exec_record(out, 32));
-  EXPECT_EQ(o.verdict, Verdict::skip) << all(o);
+  EXPECT_EQ(o.verdict, Verdict::skip) << reasons_text(o);
   ASSERT_EQ(o.reasons.size(), 1u);
   EXPECT_NE(o.reasons[0].find("fanotify20.c:47: TCONF: FAN_REPORT_PIDFD not supported"), std::string::npos);
   // One TPASS beside the TCONF: a pass.
@@ -108,7 +105,7 @@ TEST(ProgramSteps, NoResultsAtAllFails) {
   Outcome o = run(R"({ do = "exec", argv = ["/opt/ltp/fanotify05"], format = "ltp" })",
                   exec_record("fanotify05: applet not found\n", 127));
   EXPECT_EQ(o.verdict, Verdict::fail);
-  EXPECT_EQ(all(o), "step 0 (exec): /opt/ltp/fanotify05: no LTP result lines in its output "
+  EXPECT_EQ(reasons_text(o), "step 0 (exec): /opt/ltp/fanotify05: no LTP result lines in its output "
                     "\"fanotify05: applet not found\\n\"\n");
 }
 
@@ -116,8 +113,8 @@ TEST(ProgramSteps, TapPlanMismatchAndNotOkFail) {
   Outcome o = run(R"({ do = "exec", argv = ["/t"], format = "tap" })",
                   exec_record("TAP version 13\n1..3\nok 1 a\nnot ok 2 b # exit=1\n", 1));
   EXPECT_EQ(o.verdict, Verdict::fail);
-  EXPECT_NE(all(o).find("/t: plan 1..3 (near line 1) but 2 result(s)"), std::string::npos) << all(o);
-  EXPECT_NE(all(o).find("/t: b: not ok exit=1"), std::string::npos) << all(o);
+  EXPECT_NE(reasons_text(o).find("/t: plan 1..3 (near line 1) but 2 result(s)"), std::string::npos) << reasons_text(o);
+  EXPECT_NE(reasons_text(o).find("/t: b: not ok exit=1"), std::string::npos) << reasons_text(o);
 }
 
 TEST(ProgramSteps, CutOutputFailsAFormatStep) {
@@ -126,7 +123,7 @@ TEST(ProgramSteps, CutOutputFailsAFormatStep) {
   r["output_dropped_bytes"] = 4096;
   Outcome o = run(R"({ do = "exec", argv = ["/t"], format = "ltp" })", r.dump());
   EXPECT_EQ(o.verdict, Verdict::fail);
-  EXPECT_NE(all(o).find("64 KiB cap (4096 bytes dropped)"), std::string::npos) << all(o);
+  EXPECT_NE(reasons_text(o).find("64 KiB cap (4096 bytes dropped)"), std::string::npos) << reasons_text(o);
 }
 
 TEST(ProgramSteps, BadKeysAreLoadErrorsWithLineAndColumn) {

@@ -3,12 +3,12 @@
 #include "base/files.h"
 #include "runner/kernel/modules.h"
 #include "runner/kernel/tests/module_tree.h"
+#include "runner/test_temp_dir.h"
 
 #include <archive.h>
 #include <archive_entry.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -50,28 +50,18 @@ std::vector<Entry> read_cpio(const std::string& path) {
   return out;
 }
 
-struct TempDir {
-  std::string path;
-  explicit TempDir(const std::string& stem)
-      : path((fs::temp_directory_path() / (stem + "-" + std::to_string(getpid()))).string()) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
-
 }  // namespace
 
 TEST(Initramfs, ArchiveIsCpioNewcOwnedByRootWithFixedTimesAndInodes) {
-  TempDir t("fsfault-initramfs-tree");
-  const std::string root = t.path + "/root";
+  fsfault::vm::testing::TempDir t;
+  const std::string root = t.dir.string() + "/root";
   fs::create_directories(root + "/dev");
   fs::create_directories(root + "/bin");
   base::write_file(root + "/init", "#!/bin/sh\n");
   chmod((root + "/init").c_str(), 0755);
   fs::create_symlink("busybox", root + "/bin/sh");
-  write_initramfs_archive(root, t.path + "/a.cpio");
-  auto entries = read_cpio(t.path + "/a.cpio");
+  write_initramfs_archive(root, t.dir.string() + "/a.cpio");
+  auto entries = read_cpio(t.dir.string() + "/a.cpio");
   ASSERT_EQ(entries.size(), 5u);
   // Sorted names; /dev/console (char 5:1) added last; inode numbers from 1.
   std::vector<std::string> names;
@@ -92,36 +82,36 @@ TEST(Initramfs, ArchiveIsCpioNewcOwnedByRootWithFixedTimesAndInodes) {
 }
 
 TEST(Initramfs, SameTreeSameBytes) {
-  TempDir t("fsfault-initramfs-same");
-  const std::string root = t.path + "/root";
+  fsfault::vm::testing::TempDir t;
+  const std::string root = t.dir.string() + "/root";
   fs::create_directories(root + "/etc");
   base::write_file(root + "/etc/a", "a");
-  write_initramfs_archive(root, t.path + "/1.cpio");
+  write_initramfs_archive(root, t.dir.string() + "/1.cpio");
   // Other mtimes and a second later: the same bytes.
   sleep(1);
   base::write_file(root + "/etc/a", "a");
   fs::last_write_time(root + "/etc", fs::file_time_type::clock::now() - std::chrono::hours(5));
-  write_initramfs_archive(root, t.path + "/2.cpio");
-  std::string one = base::read_file(t.path + "/1.cpio"), two = base::read_file(t.path + "/2.cpio");
+  write_initramfs_archive(root, t.dir.string() + "/2.cpio");
+  std::string one = base::read_file(t.dir.string() + "/1.cpio"), two = base::read_file(t.dir.string() + "/2.cpio");
   EXPECT_EQ(one, two);
   ASSERT_GT(one.size(), 10u);
   EXPECT_EQ(one.substr(0, 6), "070701");  // cpio newc, uncompressed (the kernel reads it as it is)
   EXPECT_EQ(one.substr(46, 8), "00000000");  // c_mtime 0
-  EXPECT_FALSE(fs::exists(t.path + "/1.cpio.part"));
+  EXPECT_FALSE(fs::exists(t.dir.string() + "/1.cpio.part"));
 }
 
 TEST(Initramfs, BuildsFromARealModulesTree) {
   test_support::ModuleTree tree;
   if (!tree.skip_reason.empty()) GTEST_SKIP() << "no test modules tree: " << tree.skip_reason;
-  TempDir t("fsfault-initramfs-build");
+  fsfault::vm::testing::TempDir t;
   KernelInfo k;
   k.modules_dir = tree.dir;
   k.release = tree.release;
-  base::write_file(t.path + "/guest", "guest harness");
+  base::write_file(t.dir.string() + "/guest", "guest harness");
   std::ostringstream log;
   std::string path;
   try {
-    path = build_initramfs(k, t.path + "/guest", t.path + "/cache", {"nosuch_extra", "ext4"}, log);
+    path = build_initramfs(k, t.dir.string() + "/guest", t.dir.string() + "/cache", {"nosuch_extra", "ext4"}, log);
   } catch (const std::runtime_error& e) {
     if (std::string(e.what()).find("busybox") != std::string::npos) GTEST_SKIP() << e.what();
     throw;
@@ -142,13 +132,13 @@ TEST(Initramfs, BuildsFromARealModulesTree) {
   EXPECT_NE(list.find("/crc32c-generic.ko\n"), std::string::npos) << list;  // optional, present
   // Reused while the inputs stand; rebuilt to the same bytes.
   std::string first = base::read_file(path);
-  EXPECT_EQ(build_initramfs(k, t.path + "/guest", t.path + "/cache", {}, log), path);
+  EXPECT_EQ(build_initramfs(k, t.dir.string() + "/guest", t.dir.string() + "/cache", {}, log), path);
   fs::remove(path);
-  EXPECT_EQ(build_initramfs(k, t.path + "/guest", t.path + "/cache", {}, log), path);
+  EXPECT_EQ(build_initramfs(k, t.dir.string() + "/guest", t.dir.string() + "/cache", {}, log), path);
   EXPECT_EQ(base::read_file(path), first);
   // Another harness: another initramfs.
-  base::write_file(t.path + "/guest", "guest harness 2");
-  EXPECT_NE(build_initramfs(k, t.path + "/guest", t.path + "/cache", {}, log), path);
+  base::write_file(t.dir.string() + "/guest", "guest harness 2");
+  EXPECT_NE(build_initramfs(k, t.dir.string() + "/guest", t.dir.string() + "/cache", {}, log), path);
 }
 
 TEST(Initramfs, RequiredModuleMissingIsAnError) {
@@ -156,14 +146,14 @@ TEST(Initramfs, RequiredModuleMissingIsAnError) {
   if (!tree.skip_reason.empty()) GTEST_SKIP() << "no test modules tree: " << tree.skip_reason;
   fs::remove(tree.dir + "/kernel/drivers/char/virtio_console.ko.xz");
   ASSERT_EQ(system(("depmod -b " + tree.base + " " + tree.release).c_str()), 0);
-  TempDir t("fsfault-initramfs-missing");
-  base::write_file(t.path + "/guest", "guest harness");
+  fsfault::vm::testing::TempDir t;
+  base::write_file(t.dir.string() + "/guest", "guest harness");
   KernelInfo k;
   k.modules_dir = tree.dir;
   k.release = tree.release;
   std::ostringstream log;
   try {
-    build_initramfs(k, t.path + "/guest", t.path + "/cache", {}, log);
+    build_initramfs(k, t.dir.string() + "/guest", t.dir.string() + "/cache", {}, log);
     FAIL() << "expected a throw";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("virtio_console"), std::string::npos) << e.what();

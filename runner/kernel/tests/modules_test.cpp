@@ -1,5 +1,6 @@
 #include "runner/kernel/modules.h"
 
+#include "runner/kernel/tests/cached_kernels.h"
 #include "runner/kernel/tests/module_tree.h"
 
 #include <gtest/gtest.h>
@@ -101,9 +102,12 @@ TEST_P(DebianKernelModules, ClosureOfTheGuestModules) {
   for (auto& pkg : fs::directory_iterator(std::string(FSFAULT_KERNELS_DIR) + "/" + GetParam(), ec))
     for (auto& rel : fs::directory_iterator(pkg.path() / "lib/modules", ec))
       if (fs::exists(rel.path() / "modules.dep.bin")) modules_dir = rel.path().string();
-  if (modules_dir.empty())
-    GTEST_SKIP() << "no " << GetParam() << " kernel in " << FSFAULT_KERNELS_DIR
-                 << " (a VM test with --kernel " << GetParam() << " downloads it)";
+  if (modules_dir.empty()) {
+    const std::string why = "no " + GetParam() + " kernel in " + FSFAULT_KERNELS_DIR + " (a VM test with --kernel " +
+                            GetParam() + " downloads it)";
+    if (fsfault::vm::testing::cached_kernels_required()) FAIL() << why;
+    GTEST_SKIP() << why;
+  }
   ModuleIndex index(modules_dir);
   std::vector<std::string> want = required_modules();
   want.push_back("xfs");

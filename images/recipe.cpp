@@ -84,7 +84,7 @@ std::string normalise_path(std::string_view p, std::string_view source) {
 }
 
 std::uint64_t size_value(const toml::node& n, std::string_view key, std::string_view source) {
-  if (auto i = n.value<std::int64_t>()) {
+  if (auto i = n.value_exact<std::int64_t>()) {
     if (*i < 0) fail(source, fmt::format("'{}' must not be negative", key));
     return static_cast<std::uint64_t>(*i);
   }
@@ -100,7 +100,7 @@ std::uint64_t size_value(const toml::node& n, std::string_view key, std::string_
 
 std::uint32_t mode_value(const toml::node& n, std::string_view source) {
   std::uint64_t m = 0;
-  if (auto i = n.value<std::int64_t>()) {
+  if (auto i = n.value_exact<std::int64_t>()) {
     m = static_cast<std::uint64_t>(*i);
   } else if (auto s = n.value<std::string>()) {
     if (s->empty() || s->find_first_not_of("01234567") != std::string::npos)
@@ -114,7 +114,7 @@ std::uint32_t mode_value(const toml::node& n, std::string_view source) {
 }
 
 std::uint32_t u32_value(const toml::node& n, std::string_view key, std::string_view source) {
-  auto i = n.value<std::int64_t>();
+  auto i = n.value_exact<std::int64_t>();
   if (!i || *i < 0 || *i > 0xffffffffll)
     fail(source, fmt::format("'{}' must be an integer in [0, 2^32)", key));
   return static_cast<std::uint32_t>(*i);
@@ -263,12 +263,12 @@ void parse_header(const toml::table& root, std::string_view default_name, std::s
     fail(source, "'hash_seed' applies to ext4 only");
   }
   if (root["seed"]) {
-    auto s = root["seed"].value<std::int64_t>();
+    auto s = root["seed"].value_exact<std::int64_t>();
     if (!s || *s < 0) fail(source, "'seed' must be a non-negative integer");
     r.seed = static_cast<std::uint64_t>(*s);
   }
   if (root["timestamp"]) {
-    auto t = root["timestamp"].value<std::int64_t>();
+    auto t = root["timestamp"].value_exact<std::int64_t>();
     if (!t || *t < 0 || *t > 0x7fffffffll) fail(source, "'timestamp' must be in [0, 2^31)");
     r.timestamp = *t;
   }

@@ -80,6 +80,11 @@ TEST(Recipe, Errors) {
   EXPECT_THROW(parse("[[file]]\npath = \"/a\"\nxattrs = { \"bad\" = \"x\" }\n"), std::runtime_error);
   EXPECT_THROW(parse_recipe("fs = \"ext4\"\nsize = 4096\nuuid = \"x\"\n", "t"), std::runtime_error);
   EXPECT_THROW(parse_recipe("fs = \"btrfs\"\n", "t"), std::runtime_error);
+  // Floats too big for int64 where integers go: toml++'s value<int64_t>() converted them, undefined
+  // behaviour (UBSan), before the error.
+  for (const char* huge : {"seed = 1e22\n", "timestamp = 1e22\n", "[[file]]\npath = \"/a\"\nsize = 1e22\n",
+                           "[[file]]\npath = \"/a\"\nmode = 1e22\n", "[[file]]\npath = \"/a\"\nuid = 1e22\n"})
+    EXPECT_THROW(parse(huge), std::runtime_error) << huge;
   try {
     parse("[mkfs]\nblok_size = 1024\n");
     FAIL();

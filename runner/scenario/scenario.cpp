@@ -243,7 +243,7 @@ void check_expect_marks(const toml::table& t, const std::string& file) {
       // Latency from the fault is measured for FS_ERROR events (runner/judge/fault_latency.h).
       if (key == "max_fault_latency_ms" && ex["event"].value<std::string>() != "FS_ERROR")
         throw error_at(file, *l, key + " bounds an FS_ERROR event expectation only");
-      auto v = l->value<long long>();
+      auto v = l->value_exact<std::int64_t>();
       if (!l->is_integer() || !v || *v < 1 || *v > 3600000)
         throw error_at(file, *l, key + " must be an integer from 1 to 3600000");
     }
@@ -398,7 +398,7 @@ std::vector<DiskSpec> parse_disks(const toml::table& t, const std::string& file)
 // runner/judge/program_checks.cpp). Wrong ones are named FILE:line:col here, not at judge time.
 void check_program_value(const std::string& key, const std::string& d, const toml::node& v, const std::string& file) {
   if (key == "exit") {
-    auto n = v.value<std::int64_t>();
+    auto n = v.value_exact<std::int64_t>();
     if (!v.is_integer() || *n < 0 || *n > 255) throw error_at(file, v, "exit must be an integer from 0 to 255");
   } else if (key == "contains") {
     bool ok = v.is_string();
@@ -445,7 +445,7 @@ void check_rule_targets(const toml::table& t, const Scenario& s) {
   if (!ra) return;
   for (auto&& r : *ra) {
     const toml::table& rt = *r.as_table();
-    auto disk = rt["disk"].value<std::int64_t>().value_or(0);
+    auto disk = rt["disk"].value_exact<std::int64_t>().value_or(0);
     if (disk < 0 || disk >= static_cast<std::int64_t>(s.disks.size())) continue;  // parse_body says so
     const DiskSpec& d = s.disks[static_cast<size_t>(disk)];
     if (d.has_map()) continue;

@@ -66,6 +66,11 @@ TEST(Scenario, MistypedValuesNameTheFile) {
                            "name = \"a\"\ntimeout = 1e300\n", "name = \"a\"\ntimeout = 5\n[[disk]]\nimage = \"x\"\n[[rule]]\ndisk = 0.5\n",
                            "name = \"a\"\nstep = [ { do = \"sleep\", ms = 1e300 } ]\n",
                            "name = \"a\"\n[[expect]]\nevent = \"fs_error\"\ncount = { min = 2.5 }\n",
+                           // a float too big for int64 where an integer goes: toml++'s value<int64_t>()
+                           // converts it, undefined behaviour (found by fuzzing, 2026-12-03)
+                           "name = \"a\"\n[[disk]]\nimage = \"x\"\n[[rule]]\ndisk = 1e22\n",
+                           "name = \"a\"\nstep = [ { do = \"exec\", argv = [\"/x\"], exit = 1e22 } ]\n",
+                           "name = \"a\"\n[[expect]]\nevent = \"FS_ERROR\"\nmax_latency_ms = 1e22\n",
                            "name = \"a\"\ndescription = \"\xc3\"\n"}) {  // invalid UTF-8  // -9 wrapped to 2^64-9: invalid TOML
     try {
       parse_scenario_text(text, "a.toml");

@@ -103,9 +103,14 @@ void ReplyBatch::add_read(const RequestHeader& h, const ReadPlan& plan) {
 
 bool ReplyBatch::flush(int fd) {
   bool ok = true;
-  if (mapped_) mapped_pages::before_access();
-  if (!iov_.empty()) ok = writev_all(fd, iov_.data(), static_cast<int>(iov_.size()));
-  if (mapped_) mapped_pages::after_access();  // a later in-place WRITE into these pages is ordered
+  if (mapped_) {
+    // The reads of mapped pages are recorded before the send, so a later in-place WRITE into them
+    // is ordered after them (storage/mapped_page_order.h).
+    mapped_pages::before_send(iov_.data(), iov_.size());
+    ok = writev_all(fd, iov_.data(), static_cast<int>(iov_.size()), mapped_pages::sendmsg_unrecorded);
+  } else if (!iov_.empty()) {
+    ok = writev_all(fd, iov_.data(), static_cast<int>(iov_.size()));
+  }
   mapped_ = false;
   iov_.clear();
   headers_.clear();

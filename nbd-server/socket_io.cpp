@@ -88,12 +88,12 @@ bool write_all(int fd, const void* data, std::size_t n) {
   return writev_all(fd, &iov, 1);
 }
 
-bool writev_all(int fd, struct iovec* iov, int count) {
+bool writev_all(int fd, struct iovec* iov, int count, SendMsg send) {
   while (count > 0) {
     struct msghdr msg {};
     msg.msg_iov = iov;
     msg.msg_iovlen = static_cast<std::size_t>(std::min(count, IOV_MAX));
-    ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+    ssize_t n = send(fd, &msg, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR) continue;
       return false;

@@ -3,6 +3,7 @@
 // vectored writes. Returns false on EOF or error; never throws.
 #pragma once
 
+#include <sys/socket.h>
 #include <sys/uio.h>
 
 #include <chrono>
@@ -39,8 +40,10 @@ class SocketReader {
 };
 
 bool write_all(int fd, const void* data, std::size_t n);
-// Writes every byte of iov[0..count) (any count: IOV_MAX at a time); iov is modified.
-bool writev_all(int fd, struct iovec* iov, int count);
+// Writes every byte of iov[0..count) (any count: IOV_MAX at a time); iov is modified. `send`
+// is sendmsg(2) or a stand-in with its contract (storage/mapped_page_order.h has one).
+using SendMsg = ssize_t (*)(int fd, const struct msghdr* msg, int flags);
+bool writev_all(int fd, struct iovec* iov, int count, SendMsg send = ::sendmsg);
 
 // A signal-safe way to wake blocked connections: shutdown(2) the socket.
 void shutdown_read(int fd);

@@ -5,6 +5,7 @@
 #include "guest-tests/guest/records.h"
 #include "guest-tests/guest/small_files.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace fsfault::guest {
@@ -22,12 +23,24 @@ std::string trim(std::string s) {
   return s;
 }
 
-// Waits until /sys/block/NAME and /dev/NAME exist; the serial the device reports, or nullopt.
+// Whether the block device opens: devtmpfs makes /dev/NAME at device_add, before add_disk has
+// made the disk live, and until then an open (a mount's too) fails with ENXIO. Seen once on 7.2
+// in a restored guest: "/dev/vda: Can't open blockdev", the mount step failing with ENXIO.
+bool block_device_opens(const std::string& dev) {
+  int fd = open(dev.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  close(fd);
+  return true;
+}
+
+// Waits until /sys/block/NAME and /dev/NAME exist and the device opens; the serial the device
+// reports, or nullopt.
 std::optional<std::string> wait_for_block_device(const std::string& dev) {
   const std::string name = dev.substr(dev.rfind('/') + 1);
   const long long t0 = now_ms();
   while (now_ms() - t0 < kAppearMs) {
-    if (access(("/sys/block/" + name).c_str(), F_OK) == 0 && access(dev.c_str(), F_OK) == 0)
+    if (access(("/sys/block/" + name).c_str(), F_OK) == 0 && access(dev.c_str(), F_OK) == 0 &&
+        block_device_opens(dev))
       return trim(read_whole_file("/sys/block/" + name + "/serial").value_or(""));
     usleep(5000);
   }
@@ -42,7 +55,7 @@ std::string attach_one(size_t i, const std::string& dev) {
   if (!reply->value("ok", false)) return reply->value("error", std::string("the host could not attach the disk"));
   const std::string want = reply->value("serial", std::string());
   auto serial = wait_for_block_device(dev);
-  if (!serial) return dev + " did not appear within " + std::to_string(kAppearMs) + " ms of its hot-plug";
+  if (!serial) return dev + " did not appear (or open) within " + std::to_string(kAppearMs) + " ms of its hot-plug";
   if (*serial != want) return dev + " has serial '" + *serial + "', expected '" + want + "' (disks named out of order)";
   record(json{{"type", "attached"}, {"disk", i}, {"dev", dev}, {"ms", now_ms() - t0}});
   return "";

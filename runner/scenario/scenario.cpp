@@ -340,7 +340,7 @@ void parse_mount(const toml::table& dt, bool blank, const std::string& file, Dis
     for (auto&& [k, v] : *t) {
       if (k != "fs" && k != "options" && k != "auto")
         throw error_at(file, v, "mount has no key '" + std::string(k.str()) + "' (fs, options, auto)");
-      if ((k == "auto") != v.is_boolean())
+      if (k == "auto" ? !v.is_boolean() : !v.is_string())
         throw error_at(file, v, "mount." + std::string(k.str()) + (k == "auto" ? " must be true or false" : " must be a string"));
     }
     ds.fs = t->get("fs") ? t->get("fs")->as_string()->get() : "";

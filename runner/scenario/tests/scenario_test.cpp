@@ -71,6 +71,9 @@ TEST(Scenario, MistypedValuesNameTheFile) {
                            "name = \"a\"\n[[disk]]\nimage = \"x\"\n[[rule]]\ndisk = 1e22\n",
                            "name = \"a\"\nstep = [ { do = \"exec\", argv = [\"/x\"], exit = 1e22 } ]\n",
                            "name = \"a\"\n[[expect]]\nevent = \"FS_ERROR\"\nmax_latency_ms = 1e22\n",
+                           // mount's fs and options not strings: a null node read (found by fuzzing, 2026-12-03)
+                           "name = \"a\"\n[[disk]]\nimage = \"x\"\nmount = { fs = 3 }\n",
+                           "name = \"a\"\n[[disk]]\nimage = \"x\"\nmount = { options = [\"ro\"] }\n",
                            "name = \"a\"\ndescription = \"\xc3\"\n"}) {  // invalid UTF-8  // -9 wrapped to 2^64-9: invalid TOML
     try {
       parse_scenario_text(text, "a.toml");

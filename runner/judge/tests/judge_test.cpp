@@ -1,11 +1,12 @@
 #include "runner/judge/judge.h"
-
+#include "runner/judge/tests/outcome_text.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 
 using namespace fsfault::vm;
+using fsfault::vm::testing::mentions;
 
 namespace {
 
@@ -24,12 +25,6 @@ Trace recorded(const std::string& name) {
   t.faults.push_back(json{{"rule", "itable-eio"}, {"op", "read"}, {"sector", 8464}, {"disk", 0}});
   t.completed = true;
   return t;
-}
-
-bool mentions(const Outcome& o, const std::string& what) {
-  for (auto& r : o.reasons)
-    if (r.find(what) != std::string::npos) return true;
-  return false;
 }
 
 }  // namespace

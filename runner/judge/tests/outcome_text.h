@@ -1,4 +1,5 @@
-// An Outcome's reasons, one a line: what the judge tests print when an assertion fails.
+// An Outcome's reasons as the judge tests read them: one a line when an assertion fails, or
+// whether any reason mentions a phrase.
 #pragma once
 
 #include "runner/judge/judge.h"
@@ -11,6 +12,12 @@ inline std::string reasons_text(const Outcome& o) {
   std::string s;
   for (const auto& r : o.reasons) s += r + "\n";
   return s;
+}
+
+inline bool mentions(const Outcome& o, const std::string& what) {
+  for (const auto& r : o.reasons)
+    if (r.find(what) != std::string::npos) return true;
+  return false;
 }
 
 }  // namespace fsfault::vm::testing

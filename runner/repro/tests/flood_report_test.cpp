@@ -4,6 +4,7 @@
 #include "process/process.h"
 #include "process/tool_lookup.h"
 #include "runner/judge/judge.h"
+#include "runner/judge/tests/outcome_text.h"
 #include "runner/repro/flood_html.h"
 #include "runner/repro/repro.h"
 #include "runner/repro/repro_report.h"
@@ -17,6 +18,7 @@
 
 using namespace fsfault::vm;
 using fsfault::vm::testing::TempDir;
+using fsfault::vm::testing::mentions;
 namespace fs = std::filesystem;
 
 namespace {
@@ -48,12 +50,6 @@ Trace trace_of(const TempDir& t) {
   }
   tr.maps.push_back(fsfault::faults::TargetMap::load_file((t.dir / "map-d0.json").string()));
   return tr;
-}
-
-bool mentions(const Outcome& o, const std::string& what) {
-  for (auto& r : o.reasons)
-    if (r.find(what) != std::string::npos) return true;
-  return false;
 }
 
 std::size_t count_of(const std::string& text, const std::string& what) {
